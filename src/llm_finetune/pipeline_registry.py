@@ -1,0 +1,14 @@
+"""Project pipelines."""
+
+from kedro.pipeline import Pipeline
+
+from llm_finetune.pipelines import data_engineering
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """``__default__`` runs data_engineering, training and evaluation in order."""
+    pipelines = {
+        "data_engineering": data_engineering.create_pipeline(),
+    }
+    pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    return pipelines

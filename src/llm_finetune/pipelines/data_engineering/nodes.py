@@ -1,0 +1,231 @@
+"""Pure functions of the data_engineering pipeline (polars in, polars out; no I/O).
+
+Every node that removes rows returns how many and why, so the data-quality report can prove that
+kept + dropped == read for every run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from llm_finetune.datasets.raw_dialogues import LINE_NUMBER, NON_STRING_FIELDS
+from llm_finetune.schemas import detect_schema
+
+QUESTION = "question"
+ANSWER = "answer"
+PROMPT = "prompt"
+TEXT = "text"
+ANSWER_PLACEHOLDER = "{answer}"
+
+
+def normalise_schema(
+    raw: pl.DataFrame, include_context: bool = False, context_separator: str = "\n"
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Map any accepted raw schema to ``line_number``/``question``/``answer``.
+
+    Rows whose question or answer is null, or held a non-string value, are dropped and counted.
+    ``include_context`` folds the hub's ``Patient`` text into the question.
+    """
+    schema = detect_schema(raw.columns)
+    question = pl.col(schema.question)
+    if include_context and schema.context and schema.context in raw.columns:
+        question = pl.concat_str(
+            [question, pl.col(schema.context)], separator=context_separator, ignore_nulls=True
+        )
+    required_bad = pl.col(NON_STRING_FIELDS).is_not_null()
+    if schema.context and include_context:
+        non_string = required_bad
+    else:  # a bad value in an unused column does not spoil the row
+        used = [schema.question, schema.answer]
+        non_string = pl.col(NON_STRING_FIELDS).str.split(",").list.eval(
+            pl.element().is_in(used)
+        ).list.any().fill_null(False)
+    frame = raw.select(
+        LINE_NUMBER,
+        question.alias(QUESTION),
+        pl.col(schema.answer).alias(ANSWER),
+        non_string.alias("_non_string"),
+    )
+    missing = pl.col(QUESTION).is_null() | pl.col(ANSWER).is_null()
+    counts = frame.select(
+        non_string_value=pl.col("_non_string").sum(),
+        missing_value=(missing & ~pl.col("_non_string")).sum(),
+    ).row(0, named=True)
+    kept = frame.filter(~pl.col("_non_string") & ~missing).drop("_non_string")
+    return kept, {"schema": schema.name, **{k: int(v) for k, v in counts.items()}}
+
+
+def select_rows(dialogues: pl.DataFrame, max_rows: int | None) -> tuple[pl.DataFrame, int]:
+    """Keep the first ``max_rows`` usable rows (None keeps all); return them and how many were cut."""
+    if max_rows is None:
+        return dialogues, 0
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be a positive integer or null, got {max_rows}")
+    return dialogues.head(max_rows), max(dialogues.height - max_rows, 0)
+
+
+def clean_dialogues(
+    dialogues: pl.DataFrame,
+    question_prefix: str = "Q. ",
+    min_question_chars: int = 10,
+    min_answer_chars: int = 20,
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Collapse whitespace, trim, remove the question prefix, drop short rows and exact duplicates.
+
+    The prefix is removed as a whole prefix (unlike ``str.lstrip('Q. ')``, which eats any leading
+    Q, period or space and turns "Q. Quinsy" into "uinsy").
+    """
+    prefix = question_prefix.strip()
+
+    def normalise(column: str) -> pl.Expr:
+        return pl.col(column).str.replace_all(r"\s+", " ").str.strip_chars()
+
+    normalised = dialogues.with_columns(
+        normalise(QUESTION).alias("_question"), normalise(ANSWER).alias("_answer")
+    )
+    frame = normalised.select(
+        LINE_NUMBER,
+        pl.col("_question").alias(QUESTION),
+        pl.col("_answer").alias(ANSWER),
+        ((pl.col("_question") != pl.col(QUESTION)) | (pl.col("_answer") != pl.col(ANSWER))).alias(
+            "_whitespace_fixed"
+        ),
+    )
+    has_prefix = pl.col(QUESTION).str.starts_with(prefix) if prefix else pl.lit(False)
+    frame = frame.with_columns(
+        pl.when(has_prefix)
+        .then(pl.col(QUESTION).str.strip_prefix(prefix).str.strip_chars_start())
+        .otherwise(pl.col(QUESTION))
+        .alias(QUESTION),
+        has_prefix.alias("_prefix_removed"),
+    )
+    too_short = (pl.col(QUESTION).str.len_chars() < min_question_chars) | (
+        pl.col(ANSWER).str.len_chars() < min_answer_chars
+    )
+    long_enough = frame.filter(~too_short)
+    deduplicated = long_enough.unique(subset=[QUESTION, ANSWER], keep="first", maintain_order=True)
+    stats = {
+        "whitespace_normalised": int(frame["_whitespace_fixed"].sum()),
+        "prefix_removed": int(frame["_prefix_removed"].sum()),
+        "empty_or_too_short": frame.height - long_enough.height,
+        "duplicate": long_enough.height - deduplicated.height,
+    }
+    return deduplicated.drop("_whitespace_fixed", "_prefix_removed"), stats
+
+
+def split_by_question(
+    dialogues: pl.DataFrame, test_fraction: float = 0.1, seed: int = 123
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split train/test so that every copy of a question lands on the same side (no leakage)."""
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+    questions = dialogues[QUESTION].unique(maintain_order=True)
+    if questions.len() < 2:
+        raise ValueError(
+            f"need at least 2 distinct questions to split train/test, got {questions.len()}"
+        )
+    n_test = min(max(1, round(questions.len() * test_fraction)), questions.len() - 1)
+    order = np.random.default_rng(seed).permutation(questions.len())
+    test_questions = questions.gather(order[:n_test])
+    in_test = pl.col(QUESTION).is_in(test_questions.implode())
+    return dialogues.filter(~in_test), dialogues.filter(in_test)
+
+
+def apply_prompt_template(
+    train: pl.DataFrame, test: pl.DataFrame, template: str
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Render the prompt template.
+
+    Returns ``train_qa``/``test_qa`` (``question`` in prompt form, ``answer``, plus the clean
+    ``plain_question`` and source ``line_number``) and ``train_text`` (the full templated ``text``).
+    """
+    prompt_part = _prompt_part(template)
+    qa_frames = []
+    for frame in (train, test):
+        qa_frames.append(
+            frame.select(
+                _render(prompt_part).alias(QUESTION),
+                pl.col(ANSWER),
+                pl.col(QUESTION).alias("plain_question"),
+                pl.col(LINE_NUMBER),
+            )
+        )
+    train_qa, test_qa = qa_frames
+    train_text = train_qa.select((pl.col(QUESTION) + pl.col(ANSWER)).alias(TEXT))
+    return train_qa, test_qa, train_text
+
+
+def _prompt_part(template: str) -> str:
+    if not template.endswith(ANSWER_PLACEHOLDER) or "{question}" not in template:
+        raise ValueError(
+            "prompt_template must contain '{question}' and end with '{answer}', got "
+            f"{template!r}"
+        )
+    return template[: -len(ANSWER_PLACEHOLDER)]
+
+
+def _render(prompt_part: str) -> pl.Expr:
+    """``prompt_part.format(question=...)`` as a vectorised expression."""
+    before, _, after = prompt_part.partition("{question}")
+    return pl.concat_str([pl.lit(before), pl.col(QUESTION), pl.lit(after)])
+
+
+def build_data_quality_report(
+    raw: pl.DataFrame,
+    schema_drops: dict[str, Any],
+    rows_not_selected: int,
+    cleaning_stats: dict[str, int],
+    train_qa: pl.DataFrame,
+    test_qa: pl.DataFrame,
+) -> dict[str, Any]:
+    """Summarise the run; fails loudly if any input row is unaccounted for."""
+    dropped = {
+        "missing_value": schema_drops["missing_value"],
+        "non_string_value": schema_drops["non_string_value"],
+        "not_selected": rows_not_selected,
+        "empty_or_too_short": cleaning_stats["empty_or_too_short"],
+        "duplicate": cleaning_stats["duplicate"],
+    }
+    rows_kept = train_qa.height + test_qa.height
+    if rows_kept + sum(dropped.values()) != raw.height:
+        raise RuntimeError(
+            f"row accounting broken: read {raw.height}, kept {rows_kept}, dropped {dropped}"
+        )
+    kept = pl.concat([train_qa, test_qa])
+    train_questions = set(train_qa["plain_question"].to_list())
+    overlap = train_questions & set(test_qa["plain_question"].to_list())
+    return {
+        "schema": schema_drops["schema"],
+        "rows_read": raw.height,
+        "rows_kept": rows_kept,
+        "rows_dropped": sum(dropped.values()),
+        "dropped_by_reason": dropped,
+        "duplicates_removed": cleaning_stats["duplicate"],
+        "prefix_removed": cleaning_stats["prefix_removed"],
+        "whitespace_normalised": cleaning_stats["whitespace_normalised"],
+        "train_rows": train_qa.height,
+        "test_rows": test_qa.height,
+        "train_questions": len(train_questions),
+        "test_questions": test_qa["plain_question"].n_unique(),
+        "questions_in_both_splits": len(overlap),
+        "length_chars": {
+            "question": _length_stats(kept["plain_question"]),
+            "answer": _length_stats(kept[ANSWER]),
+        },
+    }
+
+
+def _length_stats(texts: pl.Series) -> dict[str, float]:
+    lengths = texts.str.len_chars()
+    if lengths.len() == 0:
+        return {}
+    return {
+        "min": int(lengths.min()),
+        "mean": round(float(lengths.mean()), 1),
+        "median": float(lengths.median()),
+        "p95": float(lengths.quantile(0.95, interpolation="nearest")),
+        "max": int(lengths.max()),
+    }

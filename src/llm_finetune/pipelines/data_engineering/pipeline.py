@@ -1,0 +1,68 @@
+"""Wiring of the data_engineering pipeline."""
+
+from kedro.pipeline import Node, Pipeline
+
+from llm_finetune.pipelines.data_engineering import nodes
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                nodes.normalise_schema,
+                inputs=[
+                    "raw_dialogues",
+                    "params:data_engineering.include_patient_text",
+                    "params:data_engineering.patient_text_separator",
+                ],
+                outputs=["dialogues", "schema_drops"],
+                name="normalise_schema",
+            ),
+            Node(
+                nodes.select_rows,
+                inputs=["dialogues", "params:data_engineering.max_rows"],
+                outputs=["selected_dialogues", "rows_not_selected"],
+                name="select_rows",
+            ),
+            Node(
+                nodes.clean_dialogues,
+                inputs=[
+                    "selected_dialogues",
+                    "params:data_engineering.question_prefix",
+                    "params:data_engineering.min_question_chars",
+                    "params:data_engineering.min_answer_chars",
+                ],
+                outputs=["clean_dialogues", "cleaning_stats"],
+                name="clean_dialogues",
+            ),
+            Node(
+                nodes.split_by_question,
+                inputs=[
+                    "clean_dialogues",
+                    "params:data_engineering.test_fraction",
+                    "params:data_engineering.split_seed",
+                ],
+                outputs=["train_dialogues", "test_dialogues"],
+                name="split_by_question",
+            ),
+            Node(
+                nodes.apply_prompt_template,
+                inputs=["train_dialogues", "test_dialogues", "params:prompt_template"],
+                outputs=["train_qa", "test_qa", "train_text"],
+                name="apply_prompt_template",
+            ),
+            Node(
+                nodes.build_data_quality_report,
+                inputs=[
+                    "raw_dialogues",
+                    "schema_drops",
+                    "rows_not_selected",
+                    "cleaning_stats",
+                    "train_qa",
+                    "test_qa",
+                ],
+                outputs="data_quality_report",
+                name="build_data_quality_report",
+            ),
+        ]
+    )
