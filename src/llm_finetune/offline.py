@@ -1,8 +1,8 @@
 """Offline-by-default switches for the Hugging Face libraries.
 
-The machines this project targets cannot reach the Hugging Face Hub, and ``datasets``/``transformers``
-ping it even for local files unless told not to. Each variable is only set when the user has not set
-it, so ``HF_HUB_OFFLINE=0 kedro run --env hub`` goes online.
+The machines this project targets cannot reach the Hugging Face Hub, and ``datasets`` and
+``transformers`` ping it even for local files unless told not to. Each variable is only set when the
+user has not set it, so ``HF_HUB_OFFLINE=0 kedro run --env hub`` goes online.
 """
 
 import os

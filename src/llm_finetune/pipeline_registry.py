@@ -2,13 +2,15 @@
 
 from kedro.pipeline import Pipeline
 
-from llm_finetune.pipelines import data_engineering
+from llm_finetune.pipelines import data_engineering, evaluation, training
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """``__default__`` runs data_engineering, training and evaluation in order."""
     pipelines = {
         "data_engineering": data_engineering.create_pipeline(),
+        "training": training.create_pipeline(),
+        "evaluation": evaluation.create_pipeline(),
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     return pipelines

@@ -14,7 +14,9 @@ class DialogueSchema:
 
 
 ACCEPTED_SCHEMAS: tuple[DialogueSchema, ...] = (
-    DialogueSchema("ai_medical_chatbot", question="Description", answer="Doctor", context="Patient"),
+    DialogueSchema(
+        "ai_medical_chatbot", question="Description", answer="Doctor", context="Patient"
+    ),
     DialogueSchema("question_answer", question="question", answer="answer"),
     DialogueSchema("instruction_response", question="instruction", answer="response"),
     DialogueSchema("input_output", question="input", answer="output"),

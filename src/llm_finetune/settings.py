@@ -6,7 +6,8 @@ CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
-    # Without "soft", an environment override (conf/hub, conf/local) replaces whole parameter blocks.
+    # Without "soft", an environment override (conf/hub, conf/local) replaces whole
+    # parameter blocks.
     "merge_strategy": {"parameters": "soft"},
 }
 

@@ -61,7 +61,8 @@ class RawDialoguesDataset(AbstractDataset[None, pl.DataFrame]):
             frame = _read_table(path, lambda: pl.read_parquet(path))
         else:
             raise DatasetError(
-                f"{path}: unsupported file type '{suffix}'; use .jsonl (JSON Lines), .csv or .parquet"
+                f"{path}: unsupported file type '{suffix}'; use .jsonl (JSON Lines), .csv "
+                "or .parquet"
             )
         try:
             schema = detect_schema([c for c in frame.columns if c != LINE_NUMBER])
@@ -164,9 +165,8 @@ def _flag_non_strings(frame: pl.DataFrame, columns: list[str], path: Path) -> pl
         if series.dtype == pl.Object:
             values = series.to_list()
             bad = [isinstance(v, _NonString) for v in values]
-            converted.append(
-                pl.Series(column, [None if b else v for v, b in zip(values, bad)], dtype=pl.String)
-            )
+            text = [None if is_bad else v for v, is_bad in zip(values, bad, strict=True)]
+            converted.append(pl.Series(column, text, dtype=pl.String))
             flags.append(pl.when(pl.Series(bad)).then(pl.lit(column)))
         elif series.dtype in (pl.String, pl.Null):
             converted.append(series.cast(pl.String))

@@ -12,13 +12,12 @@ import numpy as np
 import polars as pl
 
 from llm_finetune.datasets.raw_dialogues import LINE_NUMBER, NON_STRING_FIELDS
+from llm_finetune.prompting import split_prompt_prefix
 from llm_finetune.schemas import detect_schema
 
 QUESTION = "question"
 ANSWER = "answer"
-PROMPT = "prompt"
 TEXT = "text"
-ANSWER_PLACEHOLDER = "{answer}"
 
 
 def normalise_schema(
@@ -59,7 +58,7 @@ def normalise_schema(
 
 
 def select_rows(dialogues: pl.DataFrame, max_rows: int | None) -> tuple[pl.DataFrame, int]:
-    """Keep the first ``max_rows`` usable rows (None keeps all); return them and how many were cut."""
+    """Keep the first ``max_rows`` usable rows (None keeps all); also return how many were cut."""
     if max_rows is None:
         return dialogues, 0
     if max_rows < 1:
@@ -142,12 +141,13 @@ def apply_prompt_template(
     Returns ``train_qa``/``test_qa`` (``question`` in prompt form, ``answer``, plus the clean
     ``plain_question`` and source ``line_number``) and ``train_text`` (the full templated ``text``).
     """
-    prompt_part = _prompt_part(template)
+    before, after = split_prompt_prefix(template)
+    prompt = pl.concat_str([pl.lit(before), pl.col(QUESTION), pl.lit(after)])
     qa_frames = []
     for frame in (train, test):
         qa_frames.append(
             frame.select(
-                _render(prompt_part).alias(QUESTION),
+                prompt.alias(QUESTION),
                 pl.col(ANSWER),
                 pl.col(QUESTION).alias("plain_question"),
                 pl.col(LINE_NUMBER),
@@ -156,21 +156,6 @@ def apply_prompt_template(
     train_qa, test_qa = qa_frames
     train_text = train_qa.select((pl.col(QUESTION) + pl.col(ANSWER)).alias(TEXT))
     return train_qa, test_qa, train_text
-
-
-def _prompt_part(template: str) -> str:
-    if not template.endswith(ANSWER_PLACEHOLDER) or "{question}" not in template:
-        raise ValueError(
-            "prompt_template must contain '{question}' and end with '{answer}', got "
-            f"{template!r}"
-        )
-    return template[: -len(ANSWER_PLACEHOLDER)]
-
-
-def _render(prompt_part: str) -> pl.Expr:
-    """``prompt_part.format(question=...)`` as a vectorised expression."""
-    before, _, after = prompt_part.partition("{question}")
-    return pl.concat_str([pl.lit(before), pl.col(QUESTION), pl.lit(after)])
 
 
 def build_data_quality_report(
