@@ -78,7 +78,13 @@ def _read_table(path: Path, reader: Any) -> pl.DataFrame:
         raise DatasetError(f"{path}: cannot be read: {error}") from error
     if frame.height == 0:
         raise DatasetError(f"{path}: file is empty (no data rows)")
-    return frame.with_row_index(LINE_NUMBER, offset=1)
+    return _with_line_numbers(frame)
+
+
+def _with_line_numbers(frame: pl.DataFrame) -> pl.DataFrame:
+    """Number the records from 1; an input column of the same name (say the ``line_number`` of a
+    file this pipeline wrote) is replaced, as it would collide with ours."""
+    return frame.drop(LINE_NUMBER, strict=False).with_row_index(LINE_NUMBER, offset=1)
 
 
 def _read_jsonl(path: Path) -> pl.DataFrame:
@@ -112,14 +118,15 @@ def _read_jsonl_fast(data: bytes) -> pl.DataFrame | None:
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
     if not isinstance(frame, pl.DataFrame) or frame.height != lines:
         return None  # blank lines would shift line numbers
-    return frame.with_row_index(LINE_NUMBER, offset=1)
+    return _with_line_numbers(frame)
 
 
 def _read_jsonl_strict(path: Path, text: str) -> pl.DataFrame:
     """Line-by-line parse that names the first structural problem precisely."""
     records: list[dict[str, Any]] = []
     line_numbers: list[int] = []
-    for line_number, line in enumerate(text.splitlines(), start=1):
+    # A UTF-8 byte order mark is not part of the first record (the columnar reader skips it too).
+    for line_number, line in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         if not line.strip():
             continue  # blank lines are not records
         try:
@@ -134,7 +141,11 @@ def _read_jsonl_strict(path: Path, text: str) -> pl.DataFrame:
             )
         records.append(record)
         line_numbers.append(line_number)
-    columns = list(dict.fromkeys(key for record in records for key in record))
+    columns = [
+        key
+        for key in dict.fromkeys(key for record in records for key in record)
+        if key != LINE_NUMBER  # replaced by our own numbering, as in _with_line_numbers
+    ]
     values = {
         column: [_as_text_or_marker(record.get(column)) for record in records] for column in columns
     }
@@ -181,3 +192,55 @@ def _flag_non_strings(frame: pl.DataFrame, columns: list[str], path: Path) -> pl
     if result.height == 0:
         raise DatasetError(f"{path}: file holds no records")
     return result
+
+
+class HubDialoguesDataset(AbstractDataset[None, pl.DataFrame]):
+    """The raw dialogues of a Hugging Face Hub dataset (for users online), in the same frame form.
+
+    Needs the network: run with ``HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0``. Pin ``revision`` to a
+    commit so that a rerun reads the same rows.
+    """
+
+    def __init__(
+        self,
+        repo_id: str,
+        split: str = "train",
+        revision: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._repo_id = repo_id
+        self._split = split
+        self._revision = revision
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"repo_id": self._repo_id, "split": self._split, "revision": self._revision}
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"{self._repo_id}: hub datasets are read-only here")
+
+    def load(self) -> pl.DataFrame:
+        import os
+
+        import datasets
+
+        source = f"hub dataset {self._repo_id}@{self._revision or 'main'} ({self._split})"
+        try:
+            table = datasets.load_dataset(
+                self._repo_id, split=self._split, revision=self._revision
+            ).data.table
+        except Exception as error:
+            hint = ""
+            offline = {os.environ.get("HF_DATASETS_OFFLINE"), os.environ.get("HF_HUB_OFFLINE")}
+            if "1" in offline:
+                hint = (
+                    " The Hugging Face Hub is off by default; go online with "
+                    "HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0."
+                )
+            raise DatasetError(f"{source}: cannot be loaded: {error}.{hint}") from error
+        frame = pl.from_arrow(table).with_row_index(LINE_NUMBER, offset=1)
+        try:
+            schema = detect_schema([c for c in frame.columns if c != LINE_NUMBER])
+        except ValueError as error:
+            raise DatasetError(f"{source}: {error}") from None
+        return _flag_non_strings(frame, text_columns(schema), Path(source))

@@ -1,7 +1,37 @@
 """Wiring of the training pipeline."""
 
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
+
+from llm_finetune.pipelines.training import nodes
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([])
+    return Pipeline(
+        [
+            Node(
+                nodes.tokenize_datasets,
+                inputs=["train_qa", "test_qa", "base_model", "params:training.tokenization"],
+                outputs=["tokenized_train", "tokenized_test", "tokenization_stats"],
+                name="tokenize_datasets",
+            ),
+            Node(
+                nodes.fine_tune,
+                inputs=["base_model", "tokenized_train", "tokenized_test", "params:training"],
+                outputs=["fine_tuned_model", "training_metrics"],
+                name="fine_tune",
+            ),
+            Node(nodes.plot_loss, inputs="training_metrics", outputs="loss_plot", name="plot_loss"),
+            Node(
+                nodes.plot_learning_rate,
+                inputs="training_metrics",
+                outputs="learning_rate_plot",
+                name="plot_learning_rate",
+            ),
+            Node(
+                nodes.build_model_report,
+                inputs=["training_metrics", "tokenization_stats"],
+                outputs="model_report",
+                name="build_model_report",
+            ),
+        ]
+    )

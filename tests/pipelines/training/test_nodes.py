@@ -1,0 +1,189 @@
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+import torch
+
+from llm_finetune.datasets.hf_model import HFModelDataset, ModelAndTokenizer
+from llm_finetune.pipelines.training import nodes
+from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
+from tests.conftest import build_tiny_model
+
+QA = pl.DataFrame(
+    {
+        "question": [f"### Question:\nWhat helps symptom {i}?\n### Answer:\n" for i in range(8)],
+        "answer": [f"Hi. Rest and fluids help with symptom {i}. See a doctor." for i in range(8)],
+    }
+)
+TOKENIZATION = {"max_length": 256, "answer_only_loss": True}
+
+
+def training_params(checkpoint_dir: Path, **trainer_overrides) -> dict:
+    trainer = {
+        "learning_rate": 1.0e-3,
+        "per_device_train_batch_size": 1,
+        "gradient_accumulation_steps": 2,
+        "optim": "adafactor",
+        "warmup_steps": 1,
+        "max_steps": 2,
+        "logging_steps": 1,
+        "eval_steps": 1,
+        "save_steps": 1,
+        "save_total_limit": 1,
+        "per_device_eval_batch_size": 2,
+        "load_best_model_at_end": True,
+        "metric_for_best_model": "eval_loss",
+        "greater_is_better": False,
+        "seed": 0,
+        "dataloader_num_workers": 0,
+        "use_cpu": True,
+    }
+    trainer.update(trainer_overrides)
+    return {
+        "tokenization": TOKENIZATION,
+        "trainer": trainer,
+        "early_stopping_patience": None,
+        "lora": {
+            "enabled": False,
+            "r": 4,
+            "alpha": 8,
+            "dropout": 0.0,
+            "target_modules": None,
+            "learning_rate": 1.0e-2,
+        },
+        "checkpoint_dir": str(checkpoint_dir),
+        "torch_threads": None,
+    }
+
+
+@pytest.fixture
+def base(tiny_tokenizer):
+    return ModelAndTokenizer(build_tiny_model(tiny_tokenizer), tiny_tokenizer)
+
+
+@pytest.fixture
+def tokenized(base):
+    train, test, stats = nodes.tokenize_datasets(QA.head(6), QA.tail(2), base, TOKENIZATION)
+    return train, test, stats
+
+
+def test_tokenize_datasets_counts_and_labels(tokenized, tiny_tokenizer):
+    train, test, stats = tokenized
+    assert (train.height, test.height) == (6, 2)
+    assert stats["train"]["examples"] == 6 and stats["train"]["truncated"] == 0
+    columns = (train["input_ids"], train["labels"], train["attention_mask"])
+    for ids, labels, mask in zip(*columns, strict=True):
+        assert ids[-1] == labels[-1] == tiny_tokenizer.eos_token_id
+        assert labels[0] == IGNORE_INDEX
+        assert len(ids) == len(labels) == len(mask) and set(mask) == {1}
+
+
+def test_tokenize_datasets_reports_truncation_and_drops(base):
+    prompt_lengths = [len(base.tokenizer(q)["input_ids"]) for q in QA["question"]]
+    tight = {"max_length": max(prompt_lengths) + 2, "answer_only_loss": True}
+    train, _, stats = nodes.tokenize_datasets(QA, QA, base, tight)
+    assert stats["train"]["truncated"] == 8 and stats["train"]["dropped_prompt_too_long"] == 0
+    assert train["input_ids"].list.len().max() == tight["max_length"]
+
+    too_tight = {"max_length": min(prompt_lengths), "answer_only_loss": True}
+    with pytest.raises(ValueError, match="no training example fits"):
+        nodes.tokenize_datasets(QA, QA, base, too_tight)
+
+
+def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
+    train, test, stats = tokenized
+    before = {k: v.clone() for k, v in base.model.state_dict().items()}
+
+    fine_tuned, metrics = nodes.fine_tune(base, train, test, training_params(tmp_path / "ckpt"))
+
+    losses = [e["loss"] for e in metrics["log_history"] if "loss" in e]
+    eval_losses = [e["eval_loss"] for e in metrics["log_history"] if "eval_loss" in e]
+    assert len(losses) == 2 and all(math.isfinite(x) for x in losses + eval_losses)
+    assert all(torch.isfinite(p).all() for p in fine_tuned.model.parameters())
+    changed = [k for k, v in fine_tuned.model.state_dict().items() if not torch.equal(v, before[k])]
+    assert changed, "two optimizer steps changed no weight"
+    summary = metrics["summary"]
+    assert summary["global_step"] == 2 and summary["tokens_trained"] > 0
+    assert summary["trainable_parameters"] == summary["total_parameters"]
+
+    dataset = HFModelDataset(filepath=str(tmp_path / "model"))
+    dataset.save(fine_tuned)
+    reloaded = dataset.load()
+    prompt = reloaded.tokenizer(QA["question"][0], return_tensors="pt")
+    output = reloaded.model.generate(**prompt, max_new_tokens=5, do_sample=False)
+    assert output.shape[1] > prompt["input_ids"].shape[1]
+
+    report = nodes.build_model_report(metrics, stats)
+    assert report["tokenization"] == stats
+    assert report["sizing_table"][0]["precision"] == "fp32"
+    assert report["flops_per_optimizer_step"] > 0
+    for figure in (nodes.plot_loss(metrics), nodes.plot_learning_rate(metrics)):
+        assert figure.axes[0].lines
+
+
+def test_lora_trains_adapters_and_merges(base, tokenized, tmp_path):
+    train, test, _ = tokenized
+    params = training_params(tmp_path / "ckpt")
+    params["lora"]["enabled"] = True
+    base_weights = {k: v.clone() for k, v in base.model.state_dict().items()}
+
+    fine_tuned, metrics = nodes.fine_tune(base, train, test, params)
+
+    summary = metrics["summary"]
+    assert summary["method"] == "lora"
+    assert 0 < summary["trainable_parameters"] < summary["total_parameters"]
+    merged = fine_tuned.model.state_dict()
+    assert not any("lora" in key for key in merged), "adapters must be merged away"
+    assert set(merged) == set(base_weights)
+    assert any(not torch.equal(merged[k], base_weights[k]) for k in merged)
+
+
+def test_interrupted_run_resumes_from_last_complete_checkpoint(
+    base, tokenized, tmp_path, monkeypatch, caplog
+):
+    from transformers import Trainer
+
+    train, test, _ = tokenized
+    params = training_params(tmp_path / "ckpt", max_steps=4, save_steps=2, eval_steps=2)
+    original_step = Trainer.training_step
+
+    def power_loss(self, *args, **kwargs):
+        if self.state.global_step == 3:
+            raise KeyboardInterrupt("power loss")
+        return original_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Trainer, "training_step", power_loss)
+    with pytest.raises(KeyboardInterrupt):
+        nodes.fine_tune(base, train, test, params)
+    monkeypatch.setattr(Trainer, "training_step", original_step)
+    (run_dir,) = (tmp_path / "ckpt").iterdir()
+    assert (run_dir / "checkpoint-2" / "trainer_state.json").is_file()
+    (run_dir / "checkpoint-3").mkdir()  # a checkpoint cut off mid-write: no trainer_state.json
+
+    with caplog.at_level("INFO"):
+        _, metrics = nodes.fine_tune(base, train, test, params)
+
+    assert metrics["summary"]["resumed_from_checkpoint"] == str(run_dir / "checkpoint-2")
+    assert metrics["summary"]["global_step"] == 4
+    assert "Resuming the interrupted run" in caplog.text
+    steps = [e["step"] for e in metrics["log_history"] if "loss" in e]
+    assert steps == [1, 2, 3, 4]
+
+
+@pytest.mark.slow
+def test_real_default_model_trains_a_few_steps(tmp_path):
+    """SmolLM2-135M from the bundled GGUF: a few steps lower nothing to NaN and it still answers."""
+    from llm_finetune.datasets.hf_model import PretrainedModelDataset
+
+    base_model = PretrainedModelDataset(
+        source="smollm2-135m-instruct", cache_dir=str(Path("data/06_models/base_model"))
+    ).load()
+    train, test, _ = nodes.tokenize_datasets(QA.head(6), QA.tail(2), base_model, TOKENIZATION)
+    params = training_params(tmp_path / "ckpt", max_steps=2, learning_rate=1.0e-5)
+    fine_tuned, metrics = nodes.fine_tune(base_model, train, test, params)
+    assert all(math.isfinite(e.get("loss", 0.0)) for e in metrics["log_history"])
+    prompt = fine_tuned.tokenizer(QA["question"][0], return_tensors="pt")
+    output = fine_tuned.model.generate(**prompt, max_new_tokens=8, do_sample=False)
+    answer = fine_tuned.tokenizer.decode(output[0, prompt["input_ids"].shape[1] :])
+    assert answer.strip()
