@@ -1,4 +1,5 @@
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, pad_batch, tokenize_pair
+from llm_finetune.pipelines.training.packing import as_rows, collate_rows
+from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair
 
 PROMPT = "### Question:\nWhy does my knee hurt?\n### Answer:\n"
 ANSWER = "Hi. This is often patellofemoral pain."
@@ -40,13 +41,13 @@ def test_eos_label_survives_padding_when_pad_equals_eos(tiny_tokenizer):
     assert tiny_tokenizer.pad_token_id == tiny_tokenizer.eos_token_id
     short = tokenize_pair(tiny_tokenizer, PROMPT, "Rest.", max_length=512)
     long = tokenize_pair(tiny_tokenizer, PROMPT, ANSWER, max_length=512)
-    batch = pad_batch(
-        [{"input_ids": e.input_ids, "labels": e.labels} for e in (short, long)],
-        pad_token_id=tiny_tokenizer.pad_token_id,
-    )
+    rows = as_rows([{"input_ids": e.input_ids, "labels": e.labels} for e in (short, long)])
+    batch = collate_rows(rows, pad_token_id=tiny_tokenizer.pad_token_id)
     labels = batch["labels"][0].tolist()
     real = len(short.input_ids)
     assert labels[real - 1] == tiny_tokenizer.eos_token_id  # the real EOS keeps its label
     assert labels[real:] == [IGNORE_INDEX] * (len(long.input_ids) - real)  # pads do not
-    assert batch["attention_mask"][0].tolist() == [1] * real + [0] * (len(long.input_ids) - real)
+    assert batch["input_ids"][0].tolist()[real:] == [tiny_tokenizer.pad_token_id] * (
+        len(long.input_ids) - real
+    )
     assert batch["input_ids"].shape == batch["labels"].shape

@@ -16,11 +16,13 @@ from typing import Any
 
 import polars as pl
 
-from llm_finetune.pipelines.training.tokenization import (
-    IGNORE_INDEX,
-    pad_batch,
-    tokenize_pair,
+from llm_finetune.pipelines.training.packing import (
+    RowCollator,
+    as_rows,
+    isolate_packed_examples,
+    pack_rows,
 )
+from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +89,9 @@ def fine_tune(
 ) -> tuple[Any, dict[str, Any]]:
     """Fine-tune with the HF Trainer (full or LoRA), resuming from the last complete checkpoint.
 
+    With ``packing.enabled`` several examples share one row, isolated by restarting position ids
+    (same loss and gradients as one by one; see ``packing.py``), which removes padding work.
+
     Checkpoints live in ``checkpoint_dir/<run key>``; the key hashes the parameters and the data,
     so a run started again with the same parameters continues where it stopped.
     Returns the fine-tuned model (LoRA merged into the base weights) and the training metrics.
@@ -101,6 +106,7 @@ def fine_tune(
     if training.get("torch_threads"):
         torch.set_num_threads(int(training["torch_threads"]))
     model, tokenizer = base_model.model, base_model.tokenizer
+    isolate_packed_examples(model)  # batches carry position ids, never an attention mask
     trainer_args = dict(training["trainer"])
     lora = training["lora"]
     if lora["enabled"]:
@@ -120,27 +126,40 @@ def fine_tune(
         bf16=bf16,
         report_to="none",
         remove_unused_columns=False,
-        include_num_input_tokens_seen="non_padding",
         **trainer_args,
     )
+    packing = training["packing"]
+    train_examples = _as_examples(tokenized_train)
+    if packing["enabled"]:
+        train_rows = pack_rows(
+            train_examples,
+            examples_per_row=packing["examples_per_row"],
+            max_tokens_per_row=packing["max_tokens_per_row"],
+            seed=args.seed,
+        )
+    else:
+        train_rows = as_rows(train_examples)
+    collator = RowCollator(tokenizer.pad_token_id)
     trainer = Trainer(
         model=model,
         args=args,
-        train_dataset=_as_examples(tokenized_train),
-        eval_dataset=_as_examples(tokenized_test),
-        data_collator=lambda batch: pad_batch(batch, tokenizer.pad_token_id),
+        train_dataset=[{**row, "train": True} for row in train_rows],
+        eval_dataset=as_rows(_as_examples(tokenized_test)),
+        data_collator=collator,
         callbacks=callbacks,
     )
     # The same bar with the loss and learning rate on it, instead of a dict printed per step.
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(LossProgressCallback())
     logger.info(
-        "Fine-tuning %s on %s (%s, %s) for %d steps; checkpoints in %s",
+        "Fine-tuning %s on %s (%s, %s) for %d steps, %d examples in %d rows; checkpoints in %s",
         type(model).__name__,
         device,
         "bf16" if bf16 else "fp32",
         "LoRA" if lora["enabled"] else "full",
         args.max_steps,
+        len(train_examples),
+        len(train_rows),
         run_dir,
     )
     started = time.perf_counter()
@@ -151,6 +170,7 @@ def fine_tune(
     if lora["enabled"]:
         model = model.merge_and_unload()  # evaluation loads one plain model either way
     model.eval()
+    model.config.use_cache = True  # generation wants the KV cache back
     summary = {
         "architecture": type(model).__name__,
         "model_type": model.config.model_type,
@@ -161,7 +181,9 @@ def fine_tune(
         "memory_footprint_bytes": int(model.get_memory_footprint()),
         "global_step": trainer.state.global_step,
         "resumed_from_checkpoint": resume_from,
-        "tokens_trained": int(trainer.state.num_input_tokens_seen),
+        "packing": packing if packing["enabled"] else None,
+        # Real (non-padding) tokens this process trained on; a resumed run counts its own steps.
+        "tokens_trained": collator.training_tokens,
         "train_loss": float(result.training_loss),
         "best_eval_loss": trainer.state.best_metric,
         "wall_time_s": round(wall_time, 2),
@@ -171,10 +193,7 @@ def fine_tune(
         * args.gradient_accumulation_steps
         * args.world_size,
     }
-    # Tokens/s over the steps this process ran (a resumed run did not redo the earlier ones).
-    steps_run = trainer.state.global_step - _step_of(resume_from)
-    tokens_run = summary["tokens_trained"] * steps_run / max(trainer.state.global_step, 1)
-    summary["tokens_per_second"] = round(tokens_run / wall_time, 1) if wall_time else None
+    summary["tokens_per_second"] = round(collator.training_tokens / wall_time, 1)
     metrics = {"log_history": trainer.state.log_history, "summary": summary}
     return ModelAndTokenizer(model, tokenizer), metrics
 
@@ -193,6 +212,7 @@ def _with_lora(model: Any, lora: dict[str, Any]) -> Any:
 
 
 def _as_examples(frame: pl.DataFrame) -> list[dict[str, list[int]]]:
+    """Rows of the tokenized frame as plain lists (the attention mask is implied: all ones)."""
     return frame.select("input_ids", "labels").to_dicts()
 
 
