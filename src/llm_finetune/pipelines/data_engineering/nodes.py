@@ -6,6 +6,7 @@ kept + dropped == read for every run.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -39,21 +40,29 @@ def normalise_schema(
         non_string = required_bad
     else:  # a bad value in an unused column does not spoil the row
         used = [schema.question, schema.answer]
-        non_string = pl.col(NON_STRING_FIELDS).str.split(",").list.eval(
-            pl.element().is_in(used)
-        ).list.any().fill_null(False)
+        non_string = (
+            pl.col(NON_STRING_FIELDS)
+            .str.split(",")
+            .list.eval(pl.element().is_in(used))
+            .list.any()
+            .fill_null(False)
+        )
+    # Judged on the source columns: folding the patient text must not fill a missing question.
+    missing = pl.col(schema.question).is_null() | pl.col(schema.answer).is_null()
     frame = raw.select(
         LINE_NUMBER,
         question.alias(QUESTION),
         pl.col(schema.answer).alias(ANSWER),
         non_string.alias("_non_string"),
+        missing.alias("_missing"),
     )
-    missing = pl.col(QUESTION).is_null() | pl.col(ANSWER).is_null()
     counts = frame.select(
         non_string_value=pl.col("_non_string").sum(),
-        missing_value=(missing & ~pl.col("_non_string")).sum(),
+        missing_value=(pl.col("_missing") & ~pl.col("_non_string")).sum(),
     ).row(0, named=True)
-    kept = frame.filter(~pl.col("_non_string") & ~missing).drop("_non_string")
+    kept = frame.filter(~pl.col("_non_string") & ~pl.col("_missing")).drop(
+        "_non_string", "_missing"
+    )
     return kept, {"schema": schema.name, **{k: int(v) for k, v in counts.items()}}
 
 
@@ -61,8 +70,8 @@ def select_rows(dialogues: pl.DataFrame, max_rows: int | None) -> tuple[pl.DataF
     """Keep the first ``max_rows`` usable rows (None keeps all); also return how many were cut."""
     if max_rows is None:
         return dialogues, 0
-    if max_rows < 1:
-        raise ValueError(f"max_rows must be a positive integer or null, got {max_rows}")
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise ValueError(f"max_rows must be a positive integer or null, got {max_rows!r}")
     return dialogues.head(max_rows), max(dialogues.height - max_rows, 0)
 
 
@@ -77,7 +86,9 @@ def clean_dialogues(
     The prefix is removed as a whole prefix (unlike ``str.lstrip('Q. ')``, which eats any leading
     Q, period or space and turns "Q. Quinsy" into "uinsy").
     """
-    prefix = question_prefix.strip()
+    # Questions are compared after whitespace normalisation, so normalise the prefix the same way.
+    prefix = re.sub(r"\s+", " ", question_prefix).lstrip()
+    bare_prefix = prefix.rstrip()  # a question that is nothing but the prefix ("Q. " -> "Q.")
 
     def normalise(column: str) -> pl.Expr:
         return pl.col(column).str.replace_all(r"\s+", " ").str.strip_chars()
@@ -93,9 +104,15 @@ def clean_dialogues(
             "_whitespace_fixed"
         ),
     )
-    has_prefix = pl.col(QUESTION).str.starts_with(prefix) if prefix else pl.lit(False)
+    if bare_prefix:
+        is_bare = pl.col(QUESTION) == bare_prefix
+        has_prefix = pl.col(QUESTION).str.starts_with(prefix) | is_bare
+    else:
+        is_bare = has_prefix = pl.lit(False)
     frame = frame.with_columns(
-        pl.when(has_prefix)
+        pl.when(is_bare)
+        .then(pl.lit(""))
+        .when(has_prefix)
         .then(pl.col(QUESTION).str.strip_prefix(prefix).str.strip_chars_start())
         .otherwise(pl.col(QUESTION))
         .alias(QUESTION),

@@ -1,0 +1,333 @@
+"""The data_engineering pipeline end to end through Kedro, on the real dev rows and on the sample.
+
+Each run happens in a temporary copy of the project (conf/base, pyproject.toml, the sample), so
+the repository's data/ folder is never written. The package itself is the editable install.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from llm_finetune.datasets import RawDialoguesDataset
+from llm_finetune.pipelines.data_engineering.nodes import normalise_schema, split_by_question
+from tests.conftest import PROJECT_ROOT
+
+SAMPLE = Path("data") / "01_raw" / "medical_dialogues_sample.jsonl"
+OUTPUTS = ("raw_dialogues", "train_qa", "test_qa", "train_text", "data_quality_report")
+PREFIX = "Q. "
+SAVED_OUTPUTS = (
+    "data/03_primary/train_qa.jsonl",
+    "data/03_primary/test_qa.jsonl",
+    "data/03_primary/train_text.jsonl",
+    "data/08_reporting/data_quality_report.json",
+)
+
+
+def copy_project(dest: Path) -> Path:
+    shutil.copytree(PROJECT_ROOT / "conf" / "base", dest / "conf" / "base")
+    (dest / "conf" / "local").mkdir()
+    shutil.copy2(PROJECT_ROOT / "pyproject.toml", dest / "pyproject.toml")
+    (dest / SAMPLE).parent.mkdir(parents=True)
+    shutil.copy2(PROJECT_ROOT / SAMPLE, dest / SAMPLE)
+    (dest / "src").mkdir()  # bootstrap_project checks that the source folder exists
+    return dest
+
+
+def run_pipeline(project: Path, runtime_params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run data_engineering with KedroSession and load every output back through the catalog."""
+    with pytest.MonkeyPatch.context() as patch:  # bootstrap_project edits sys.path and PYTHONPATH
+        patch.setattr(sys, "path", list(sys.path))
+        patch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+        bootstrap_project(project)
+        with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
+            session.run(pipeline_names=["data_engineering"])
+            catalog = session.load_context().catalog
+            outputs = {name: catalog.load(name) for name in OUTPUTS}
+    files = (p for p in (project / "data").rglob("*") if p.is_file())
+    saved = sorted(p.relative_to(project).as_posix() for p in files)
+    outputs["saved_files"] = [p for p in saved if not p.startswith("data/01_raw")]
+    return outputs
+
+
+def clean_text(text: str) -> str:
+    """Independent re-statement of the cleaning rule: collapse whitespace, trim."""
+    return " ".join(text.split())
+
+
+def expected_question(description: str) -> str:
+    cleaned = clean_text(description)
+    return cleaned[len(PREFIX) :] if cleaned.startswith(PREFIX) else cleaned
+
+
+def raw_records(path: Path) -> list[dict[str, Any]]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def check_outputs_are_consistent(outputs: dict[str, Any], raw: list[dict[str, Any]]) -> None:
+    """Invariants every run must satisfy, whatever its input."""
+    report = outputs["data_quality_report"]
+    train_qa, test_qa, train_text = outputs["train_qa"], outputs["test_qa"], outputs["train_text"]
+    kept = pl.concat([train_qa, test_qa])
+
+    # row accounting
+    assert report["rows_read"] == len(raw) == outputs["raw_dialogues"].height
+    assert report["rows_kept"] + sum(report["dropped_by_reason"].values()) == report["rows_read"]
+    assert report["rows_kept"] == kept.height == report["train_rows"] + report["test_rows"]
+    assert report["train_rows"] == train_qa.height and report["test_rows"] == test_qa.height
+
+    # deduplicated: every kept (question, answer) pair is unique
+    assert kept.select("plain_question", "answer").n_unique() == kept.height
+
+    # grouped split
+    assert set(train_qa["plain_question"]).isdisjoint(set(test_qa["plain_question"]))
+    assert report["questions_in_both_splits"] == 0
+
+    # prompt form and training text
+    for frame in (train_qa, test_qa):
+        assert frame["question"].to_list() == [
+            f"### Question:\n{q}\n### Answer:\n" for q in frame["plain_question"]
+        ]
+    assert train_text.columns == ["text"]
+    assert train_text.height == train_qa.height
+    assert train_text["text"].to_list() == [
+        q + a for q, a in zip(train_qa["question"], train_qa["answer"], strict=True)
+    ]
+
+    # every kept row traces back to its raw line, cleaned exactly as specified
+    for line_number, question, answer in kept.select(
+        "line_number", "plain_question", "answer"
+    ).iter_rows():
+        record = raw[line_number - 1]
+        assert question == expected_question(record["Description"])
+        assert answer == clean_text(record["Doctor"])
+        assert not question.startswith(("Q.", " "))
+
+    # exactly one saved version of each output, written inside the temporary copy
+    saved = outputs["saved_files"]
+    assert len(saved) == len(SAVED_OUTPUTS), saved
+    for dataset in SAVED_OUTPUTS:  # <filepath>/<version>/<file name>
+        versions = [p for p in saved if p.startswith(f"{dataset}/")]
+        assert len(versions) == 1 and versions[0].endswith(f"/{Path(dataset).name}"), saved
+
+
+# ---------- the real dev rows ----------
+
+
+@pytest.fixture(scope="module")
+def real_run(real_dev_data, tmp_path_factory) -> dict[str, Any]:
+    project = copy_project(tmp_path_factory.mktemp("real_project"))
+    return run_pipeline(project, runtime_params={"raw_data_path": str(real_dev_data)})
+
+
+@pytest.fixture(scope="module")
+def real_raw(real_dev_data) -> list[dict[str, Any]]:
+    records = raw_records(real_dev_data)
+    assert len(records) == 776
+    return records
+
+
+def test_real_run_is_consistent(real_run, real_raw):
+    check_outputs_are_consistent(real_run, real_raw)
+    assert real_run["raw_dialogues"]["Description"].to_list() == [
+        r["Description"] for r in real_raw
+    ]
+
+
+def test_real_run_accounts_for_all_776_rows(real_run):
+    report = real_run["data_quality_report"]
+
+    assert report["schema"] == "ai_medical_chatbot"
+    assert report["rows_read"] == 776
+    assert report["rows_kept"] + sum(report["dropped_by_reason"].values()) == 776
+    assert report["rows_dropped"] == 776 - report["rows_kept"]
+
+
+def test_real_run_removes_the_many_exact_duplicates(real_run, real_raw):
+    report = real_run["data_quality_report"]
+    usable = [
+        (expected_question(r["Description"]), clean_text(r["Doctor"]))
+        for r in real_raw
+        if len(expected_question(r["Description"])) >= 10 and len(clean_text(r["Doctor"])) >= 20
+    ]
+    unique_pairs = set(usable)
+
+    assert report["duplicates_removed"] > 0
+    assert report["duplicates_removed"] == report["dropped_by_reason"]["duplicate"]
+    assert report["duplicates_removed"] == len(usable) - len(unique_pairs)
+    assert report["rows_kept"] == len(unique_pairs)
+    assert report["dropped_by_reason"]["empty_or_too_short"] == len(real_raw) - len(usable)
+    # one pair repeats dozens of times in the raw rows, once in the output
+    pair, copies = Counter(usable).most_common(1)[0]
+    assert copies >= 20
+    kept = pl.concat([real_run["train_qa"], real_run["test_qa"]])
+    assert (
+        kept.filter((pl.col("plain_question") == pair[0]) & (pl.col("answer") == pair[1])).height
+        == 1
+    )
+
+
+def test_real_run_removes_the_prefix_without_eating_letters(real_run, real_raw):
+    report = real_run["data_quality_report"]
+    kept = pl.concat([real_run["train_qa"], real_run["test_qa"]])
+
+    assert all(r["Description"].startswith(PREFIX) for r in real_raw)
+    assert report["prefix_removed"] == 776
+    assert not kept.filter(pl.col("plain_question").str.starts_with("Q.")).height
+    for line_number, question in kept.select("line_number", "plain_question").iter_rows():
+        description = real_raw[line_number - 1]["Description"]
+        assert question == clean_text(description.removeprefix(PREFIX))
+        assert question == clean_text(description)[3:]  # exactly "Q. " went, not one char more
+
+
+def test_real_run_split_is_grouped_and_sized(real_run):
+    report = real_run["data_quality_report"]
+    train, test = real_run["train_qa"], real_run["test_qa"]
+    questions = report["train_questions"] + report["test_questions"]
+
+    assert set(train["plain_question"]).isdisjoint(set(test["plain_question"]))
+    assert report["test_questions"] == round(0.1 * questions)
+    assert report["test_questions"] == test["plain_question"].n_unique()
+
+
+def test_real_duplicated_rows_split_without_leakage(real_dev_data, real_raw):
+    """The raw rows repeat questions; a grouped split keeps every copy on one side."""
+    dialogues, _ = normalise_schema(RawDialoguesDataset(filepath=str(real_dev_data)).load())
+    repeated = dialogues.group_by("question").len().filter(pl.col("len") > 1)
+    assert repeated.height > 0
+
+    train, test = split_by_question(dialogues, test_fraction=0.1, seed=123)
+
+    assert set(train["question"]).isdisjoint(set(test["question"]))
+    assert train.height + test.height == len(real_raw)
+
+
+# ---------- the embedded sample (default path) ----------
+
+
+@pytest.fixture(scope="module")
+def sample_raw() -> list[dict[str, Any]]:
+    return raw_records(PROJECT_ROOT / SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory) -> dict[str, Any]:
+    return run_pipeline(copy_project(tmp_path_factory.mktemp("sample_project")))
+
+
+def test_sample_run_is_consistent(sample_run, sample_raw):
+    check_outputs_are_consistent(sample_run, sample_raw)
+
+
+def test_sample_run_counts_the_deliberate_messiness(sample_run, sample_raw):
+    report = sample_run["data_quality_report"]
+
+    assert report["rows_read"] == 185
+    assert report["dropped_by_reason"] == {
+        "missing_value": 1,  # null Doctor
+        # the numeric Patient sits in a column the default config does not use: row kept
+        "non_string_value": 0,
+        "not_selected": 0,
+        "empty_or_too_short": 4,  # empty Doctor, "Ok.", "Thank you.", bare "Q. "
+        "duplicate": 8,  # 2 rows x 2 extra copies + 4 rows x 1 extra copy
+    }
+    assert report["rows_kept"] == 185 - 13 == 172
+    assert report["prefix_removed"] == 184  # every row that reached cleaning
+    whitespace_rows = sum(
+        1
+        for r in sample_raw
+        if r["Doctor"] is not None
+        and any(clean_text(r[c]) != r[c] for c in ("Description", "Doctor"))
+    )
+    assert report["whitespace_normalised"] == whitespace_rows > 0
+    assert report["train_questions"] + report["test_questions"] == 172
+
+
+def test_sample_run_keeps_the_numeric_patient_row_and_q_words(sample_run, sample_raw):
+    kept = pl.concat([sample_run["train_qa"], sample_run["test_qa"]])
+    numeric_patient = [
+        i for i, r in enumerate(sample_raw, start=1) if not isinstance(r["Patient"], str)
+    ]
+
+    assert len(numeric_patient) == 1
+    assert numeric_patient[0] in kept["line_number"].to_list()
+    questions = set(kept["plain_question"])
+    for question in (
+        "Quinsy after tonsillitis - what now?",
+        "QT interval prolonged on my ECG - what does it mean?",
+        "Q fever exposure on a farm?",
+        ".5% hydrocortisone cream on my face - is it safe?",
+    ):
+        assert question in questions
+
+
+def test_sample_run_with_patient_text_drops_the_numeric_patient(tmp_path):
+    project = copy_project(tmp_path)
+    runtime_params = {"data_engineering": {"include_patient_text": True}}
+
+    outputs = run_pipeline(project, runtime_params=runtime_params)
+
+    report = outputs["data_quality_report"]
+    assert report["dropped_by_reason"]["non_string_value"] == 1
+    assert report["dropped_by_reason"]["missing_value"] == 1
+    assert report["rows_kept"] + sum(report["dropped_by_reason"].values()) == 185
+    # the other parameters kept their configured values (soft merge)
+    questions = report["train_questions"] + report["test_questions"]
+    assert report["test_questions"] == round(0.1 * questions)
+    # the bare "Q. " title row now has a question (its patient message), so it is kept
+    assert report["dropped_by_reason"]["empty_or_too_short"] == 3
+    # each question is "<title>\n<patient message>", then cleaned like any question (so the
+    # configured "\n" separator is collapsed into a space like any other whitespace)
+    raw = raw_records(PROJECT_ROOT / SAMPLE)
+    kept = pl.concat([outputs["train_qa"], outputs["test_qa"]])
+    for line_number, question in kept.select("line_number", "plain_question").rows():
+        record = raw[line_number - 1]
+        assert question == expected_question(f"{record['Description']}\n{record['Patient']}")
+
+
+# ---------- the CLI on a broken file ----------
+
+
+def test_cli_run_on_malformed_json_names_file_and_line(tmp_path):
+    project = copy_project(tmp_path / "project")
+    broken = tmp_path / "broken_dialogues.jsonl"
+    good = {"Description": "Q. A good question?", "Patient": "Hi.", "Doctor": "A fine answer here."}
+    broken.write_text(json.dumps(good) + "\n\n" + '{"Description": "Q. Cut", "Doctor": \n')
+    kedro = Path(sys.executable).with_name("kedro")
+    env = {**os.environ, "DO_NOT_TRACK": "1", "COLUMNS": "400", "NO_COLOR": "1"}
+
+    result = subprocess.run(
+        [
+            str(kedro),
+            "run",
+            "--pipelines",
+            "data_engineering",
+            "--params",
+            f"raw_data_path={broken}",
+        ],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
+
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert re.search(rf"{re.escape(str(broken))}, line 3: malformed JSON", output), output
+    assert not (project / "data" / "03_primary").exists()  # nothing was written
