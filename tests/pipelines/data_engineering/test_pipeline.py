@@ -289,13 +289,14 @@ def test_sample_run_with_patient_text_drops_the_numeric_patient(tmp_path):
     assert report["test_questions"] == round(0.1 * questions)
     # the bare "Q. " title row now has a question (its patient message), so it is kept
     assert report["dropped_by_reason"]["empty_or_too_short"] == 3
-    # each question is "<title>\n<patient message>", then cleaned like any question (so the
-    # configured "\n" separator is collapsed into a space like any other whitespace)
+    # each question is "<title> | Patient: <patient message>" (the configured separator), then
+    # cleaned like any question
     raw = raw_records(PROJECT_ROOT / SAMPLE)
     kept = pl.concat([outputs["train_qa"], outputs["test_qa"]])
     for line_number, question in kept.select("line_number", "plain_question").rows():
         record = raw[line_number - 1]
-        assert question == expected_question(f"{record['Description']}\n{record['Patient']}")
+        folded = f"{record['Description']} | Patient: {record['Patient']}"
+        assert question == expected_question(folded)
 
 
 # ---------- the CLI on a broken file ----------

@@ -1,7 +1,91 @@
-"""Wiring of the evaluation pipeline."""
+"""Wiring of the evaluation pipeline.
 
-from kedro.pipeline import Pipeline
+Each model is loaded by exactly one node (``evaluate_base_model`` / ``evaluate_fine_tuned_model``),
+which computes its perplexity and generates all its answers; the report nodes only reuse them.
+"""
+
+from kedro.pipeline import Node, Pipeline
+
+from llm_finetune.pipelines.evaluation import nodes, plots
 
 
 def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([])
+    evaluate_nodes = [
+        Node(
+            nodes.evaluate_model,
+            inputs=[
+                f"{model}_model",
+                "eval_questions",
+                "off_topic_prompts",
+                "tokenized_test",
+                "params:evaluation",
+            ],
+            outputs=[f"{model}_answers", f"{model}_off_topic_answers", f"{model}_perplexity"],
+            name=f"evaluate_{model}_model",
+        )
+        for model in nodes.MODELS
+    ]
+    return Pipeline(
+        [
+            Node(
+                nodes.select_eval_questions,
+                inputs=["test_qa", "params:evaluation.num_questions"],
+                outputs="eval_questions",
+                name="select_eval_questions",
+            ),
+            Node(
+                nodes.render_off_topic_prompts,
+                inputs=["params:evaluation.off_topic_prompts", "params:prompt_template"],
+                outputs="off_topic_prompts",
+                name="render_off_topic_prompts",
+            ),
+            *evaluate_nodes,
+            Node(
+                nodes.build_comparison_table,
+                inputs=["eval_questions", "base_answers", "fine_tuned_answers"],
+                outputs="comparison_table",
+                name="build_comparison_table",
+            ),
+            Node(
+                nodes.build_evaluation_metrics,
+                inputs=[
+                    "eval_questions",
+                    "base_answers",
+                    "fine_tuned_answers",
+                    "base_perplexity",
+                    "fine_tuned_perplexity",
+                    "params:evaluation",
+                ],
+                outputs="evaluation_metrics",
+                name="build_evaluation_metrics",
+            ),
+            Node(
+                nodes.build_off_topic_probe,
+                inputs=[
+                    "params:evaluation.off_topic_prompts",
+                    "base_off_topic_answers",
+                    "fine_tuned_off_topic_answers",
+                ],
+                outputs="off_topic_probe",
+                name="build_off_topic_probe",
+            ),
+            Node(
+                nodes.render_comparison_html,
+                inputs=["comparison_table", "evaluation_metrics"],
+                outputs="comparison_table_html",
+                name="render_comparison_html",
+            ),
+            Node(
+                plots.plot_metrics,
+                inputs="evaluation_metrics",
+                outputs="metrics_plot",
+                name="plot_metrics",
+            ),
+            Node(
+                plots.plot_loss_curves,
+                inputs="training_metrics",
+                outputs="loss_curves_plot",
+                name="plot_loss_curves",
+            ),
+        ]
+    )

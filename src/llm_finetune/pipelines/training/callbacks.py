@@ -1,6 +1,8 @@
 """Trainer callbacks."""
 
-from transformers import ProgressCallback
+import time
+
+from transformers import ProgressCallback, TrainerCallback
 
 
 class LossProgressCallback(ProgressCallback):
@@ -21,3 +23,19 @@ class LossProgressCallback(ProgressCallback):
             self.training_bar.set_postfix(
                 {key: f"{value:.4g}" for key, value in shown.items()}, refresh=True
             )
+
+
+class StepTimer(TrainerCallback):
+    """Wall time spent in optimizer steps alone (evaluation and checkpointing excluded)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started: float | None = None
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        self._started = time.perf_counter()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self._started is not None:
+            self.seconds += time.perf_counter() - self._started
+            self._started = None

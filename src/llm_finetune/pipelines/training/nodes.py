@@ -101,7 +101,7 @@ def fine_tune(
 
     from llm_finetune.datasets.hf_model import ModelAndTokenizer
     from llm_finetune.hardware import fast_bf16_supported, select_device
-    from llm_finetune.pipelines.training.callbacks import LossProgressCallback
+    from llm_finetune.pipelines.training.callbacks import LossProgressCallback, StepTimer
 
     if training.get("torch_threads"):
         torch.set_num_threads(int(training["torch_threads"]))
@@ -116,7 +116,8 @@ def fine_tune(
     bf16 = fast_bf16_supported(device)
     run_dir = Path(training["checkpoint_dir"]) / _run_key(training, base_model, tokenized_train)
     resume_from = _resume_point(run_dir, trainer_args["max_steps"])
-    callbacks = []
+    step_timer = StepTimer()
+    callbacks = [step_timer]
     if training.get("early_stopping_patience"):
         callbacks.append(EarlyStoppingCallback(training["early_stopping_patience"]))
     args = TrainingArguments(
@@ -126,6 +127,7 @@ def fine_tune(
         bf16=bf16,
         report_to="none",
         remove_unused_columns=False,
+        dataloader_pin_memory=device.type == "cuda",
         **trainer_args,
     )
     packing = training["packing"]
@@ -193,7 +195,10 @@ def fine_tune(
         * args.gradient_accumulation_steps
         * args.world_size,
     }
-    summary["tokens_per_second"] = round(collator.training_tokens / wall_time, 1)
+    # Training throughput: optimizer steps only (evaluation and checkpoint saving excluded).
+    summary["train_step_seconds"] = round(step_timer.seconds, 2)
+    step_seconds = max(step_timer.seconds, 1e-9)
+    summary["tokens_per_second"] = round(collator.training_tokens / step_seconds, 1)
     metrics = {"log_history": trainer.state.log_history, "summary": summary}
     return ModelAndTokenizer(model, tokenizer), metrics
 

@@ -1,0 +1,94 @@
+"""Matplotlib figures of the evaluation pipeline.
+
+Figures are built on an Agg canvas without pyplot: no display needed, no global backend switch, and
+no figure kept alive by pyplot's registry. ``matplotlib`` is imported inside functions; the
+catalog's ``matplotlib.MatplotlibDataset`` saves the returned figures.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+# Scores in [0, 1]; BLEU (0-100) and perplexity get their own panels.
+RATE_METRICS = (
+    "exact_match",
+    "token_f1",
+    "rouge_l",
+    "eos_rate",
+    "repetition_loop_rate",
+    "distinct_2",
+)
+COLORS = {"base": "#8c8c8c", "fine_tuned": "#1f77b4"}
+LABELS = {"base": "base", "fine_tuned": "fine-tuned"}
+
+
+def _figure(figsize: tuple[float, float]) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_metrics(evaluation_metrics: Mapping[str, Any]) -> Any:
+    """Grouped bars, base vs fine-tuned: the [0, 1] scores, BLEU, and answer-token perplexity."""
+    fig = _figure((13, 4.2))
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [len(RATE_METRICS), 1.3, 1.3]})
+    panels = ((axes[0], RATE_METRICS), (axes[1], ("bleu",)), (axes[2], ("perplexity",)))
+    width = 0.38
+    for ax, names in panels:
+        for offset, model in ((-width / 2, "base"), (width / 2, "fine_tuned")):
+            values = [_number(evaluation_metrics[model].get(name)) for name in names]
+            bars = ax.bar(
+                [i + offset for i in range(len(names))],
+                values,
+                width,
+                label=LABELS[model],
+                color=COLORS[model],
+            )
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=2)
+        ax.set_xticks(range(len(names)), names, rotation=20 if len(names) > 1 else 0)
+        ax.grid(axis="y", alpha=0.3)
+        ax.margins(y=0.15)
+    axes[0].set_ylim(0, 1.12)
+    axes[0].set_title("Answer scores (higher is better, except loops)")
+    axes[1].set_title("Corpus BLEU (0-100)")
+    axes[2].set_title("Answer perplexity (lower)")
+    axes[0].legend(loc="upper left")
+    fig.suptitle(f"Base vs fine-tuned on {evaluation_metrics.get('num_questions', '?')} questions")
+    fig.tight_layout()
+    return fig
+
+
+def _number(value: Any) -> float:
+    """Missing or non-finite values plot as 0-height bars (labelled 0.00) instead of failing."""
+    if value is None:
+        return 0.0
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
+
+
+def plot_loss_curves(training_metrics: Mapping[str, Any]) -> Any:
+    """Training loss per logged step and evaluation loss, from the HF Trainer log history."""
+    history = training_metrics.get("log_history") or []
+    train = [(e["step"], e["loss"]) for e in history if "loss" in e and "step" in e]
+    evals = [(e["step"], e["eval_loss"]) for e in history if "eval_loss" in e and "step" in e]
+    fig = _figure((7, 4.2))
+    ax = fig.subplots()
+    if train:
+        ax.plot(*zip(*train, strict=True), label="train loss", color="#1f77b4", linewidth=1)
+    if evals:
+        ax.plot(*zip(*evals, strict=True), "o-", label="eval loss", color="#d62728")
+    if not train and not evals:
+        ax.text(0.5, 0.5, "no loss logged", ha="center", va="center", transform=ax.transAxes)
+    else:
+        ax.legend()
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("loss (cross-entropy)")
+    ax.set_title("Fine-tuning loss")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

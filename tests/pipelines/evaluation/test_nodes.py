@@ -1,0 +1,218 @@
+"""Evaluation nodes: perplexity by hand, report tables, HTML and plots."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+import torch
+
+from llm_finetune.pipelines.evaluation import nodes, plots
+
+IGNORE = nodes.IGNORE_INDEX
+TEMPLATE = "### Question:\n{question}\n### Answer:\n{answer}"
+
+
+def tokenize_rows(tokenizer, pairs: list[tuple[str, str]]) -> pl.DataFrame:
+    """``tokenized_test``'s contract: prompt labels -100, answer and final EOS labelled."""
+    rows = {"input_ids": [], "labels": [], "attention_mask": []}
+    for prompt, answer in pairs:
+        prompt_ids = tokenizer(prompt)["input_ids"]
+        target = tokenizer(answer, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        rows["input_ids"].append(prompt_ids + target)
+        rows["labels"].append([IGNORE] * len(prompt_ids) + target)
+        rows["attention_mask"].append([1] * (len(prompt_ids) + len(target)))
+    return pl.DataFrame(rows)
+
+
+PAIRS = [
+    ("### Question:\nWhat causes a headache?\n### Answer:\n", "Eye strain or sinus congestion."),
+    ("### Question:\nIs a fever dangerous?\n### Answer:\n", "Rest, fluids; see a physician."),
+    ("### Question:\nKnee pain?\n### Answer:\n", "Often patellofemoral pain. Physiotherapy helps."),
+]
+
+
+def test_perplexity_equals_hand_computation(tiny_model, tiny_tokenizer):
+    tokenized = tokenize_rows(tiny_tokenizer, PAIRS)
+    total_nll, total_tokens = 0.0, 0
+    with torch.no_grad():
+        for ids, labels in zip(tokenized["input_ids"], tokenized["labels"], strict=True):
+            ids_t, labels_t = torch.tensor([ids.to_list()]), torch.tensor([labels.to_list()])
+            # HF shifts the labels itself and averages over the labelled tokens.
+            loss = tiny_model(input_ids=ids_t, labels=labels_t).loss
+            n = sum(1 for label in labels.to_list()[1:] if label != IGNORE)
+            total_nll += float(loss) * n
+            total_tokens += n
+    expected = math.exp(total_nll / total_tokens)
+
+    result = nodes.answer_perplexity(tiny_model, tiny_tokenizer, tokenized, batch_size=2)
+    assert result["tokens"] == total_tokens
+    assert result["perplexity"] == pytest.approx(expected, rel=1e-5)
+    unbatched = nodes.answer_perplexity(tiny_model, tiny_tokenizer, tokenized, batch_size=1)
+    assert unbatched["perplexity"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_perplexity_ignores_padded_positions(tiny_model, tiny_tokenizer):
+    tokenized = tokenize_rows(tiny_tokenizer, PAIRS[:1])
+    padded = tokenized.with_columns(
+        pl.col("input_ids").list.concat(pl.lit([0, 0])),
+        pl.col("labels").list.concat(pl.lit([5, 5])),  # labelled but masked out: not scored
+        pl.col("attention_mask").list.concat(pl.lit([0, 0])),
+    )
+    plain = nodes.answer_perplexity(tiny_model, tiny_tokenizer, tokenized)
+    assert nodes.answer_perplexity(tiny_model, tiny_tokenizer, padded) == pytest.approx(plain)
+
+
+def test_perplexity_without_labelled_tokens_is_nan(tiny_model, tiny_tokenizer):
+    tokenized = tokenize_rows(tiny_tokenizer, PAIRS[:1]).with_columns(
+        pl.col("labels").list.eval(pl.lit(IGNORE))
+    )
+    result = nodes.answer_perplexity(tiny_model, tiny_tokenizer, tokenized)
+    assert result["tokens"] == 0 and math.isnan(result["perplexity"])
+
+
+def make_test_qa(n: int = 3) -> pl.DataFrame:
+    questions = [f"Question number {i}?" for i in range(n)]
+    return pl.DataFrame(
+        {
+            "question": [f"### Question:\n{q}\n### Answer:\n" for q in questions],
+            "answer": [f"Answer <b>{i}</b> & rest." for i in range(n)],
+            "plain_question": questions,
+            "line_number": list(range(1, n + 1)),
+        }
+    )
+
+
+def answers(texts: list[str], eos: bool = True) -> list[dict]:
+    return [{"text": t, "ended_with_eos": eos, "num_new_tokens": 4} for t in texts]
+
+
+def test_select_eval_questions():
+    test_qa = make_test_qa(5)
+    assert nodes.select_eval_questions(test_qa, 2)["line_number"].to_list() == [1, 2]
+    assert nodes.select_eval_questions(test_qa, None).height == 5
+    with pytest.raises(ValueError, match="empty"):
+        nodes.select_eval_questions(test_qa.head(0), 2)
+    with pytest.raises(ValueError, match="lacks"):
+        nodes.select_eval_questions(test_qa.drop("plain_question"), 2)
+
+
+def test_render_off_topic_prompts():
+    assert nodes.render_off_topic_prompts(["What do you think of Mars?"], TEMPLATE) == [
+        "### Question:\nWhat do you think of Mars?\n### Answer:\n"
+    ]
+
+
+def test_evaluate_model_generates_once_for_questions_and_probes(tiny_model, tiny_tokenizer):
+    eval_questions = make_test_qa(2)
+    params = {"generation": {"max_new_tokens": 3, "batch_size": 2}, "perplexity_batch_size": 2}
+    answered, off_topic, perplexity = nodes.evaluate_model(
+        (tiny_model, tiny_tokenizer),
+        eval_questions,
+        ["### Question:\nMars?\n### Answer:\n"],
+        tokenize_rows(tiny_tokenizer, PAIRS),
+        params,
+    )
+    assert len(answered) == 2 and len(off_topic) == 1
+    assert set(answered[0]) == {"text", "ended_with_eos", "num_new_tokens"}
+    assert perplexity["tokens"] > 0 and perplexity["perplexity"] > 1
+
+
+def test_generation_settings_reject_unknown_keys():
+    with pytest.raises(ValueError, match="max_length"):
+        nodes.generation_settings({"generation": {"max_length": 100}})
+
+
+def test_comparison_table_and_metrics():
+    eval_questions = make_test_qa(3)
+    refs = eval_questions["answer"].to_list()
+    base = answers(["no idea", "no idea", "no idea"], eos=False)
+    tuned = answers([refs[0], "Answer 1 rest", "something else"])
+    table = nodes.build_comparison_table(eval_questions, base, tuned)
+    assert table["question"].tolist() == eval_questions["plain_question"].to_list()
+    assert table["fine_tuned_exact_match"].tolist() == [1.0, 0.0, 0.0]
+    assert table["base_ended_with_eos"].tolist() == [False] * 3
+    for model in nodes.MODELS:
+        for column in ("answer", "token_f1", "bleu", "rouge_l", "exact_match", "ended_with_eos"):
+            assert f"{model}_{column}" in table.columns
+
+    params = {"generation": {"max_new_tokens": 5}}
+    ppl = {"perplexity": 3.0, "mean_nll": math.log(3.0), "tokens": 12}
+    result = nodes.build_evaluation_metrics(eval_questions, base, tuned, ppl, ppl, params)
+    assert result["num_questions"] == 3
+    assert result["generation"] == {"max_new_tokens": 5}
+    assert result["base"]["eos_rate"] == 0.0 and result["fine_tuned"]["eos_rate"] == 1.0
+    assert result["fine_tuned"]["exact_match"] == pytest.approx(1 / 3)
+    assert result["base"]["perplexity"] == 3.0 and result["base"]["perplexity_tokens"] == 12
+    with pytest.raises(ValueError, match="one per question"):
+        nodes.build_comparison_table(eval_questions, base[:2], tuned)
+
+
+def test_off_topic_probe():
+    rows = nodes.build_off_topic_probe(["Mars?"], answers(["A planet."]), answers(["Hi doctor"]))
+    assert rows == [
+        {
+            "question": "Mars?",
+            "base_answer": "A planet.",
+            "base_ended_with_eos": True,
+            "fine_tuned_answer": "Hi doctor",
+            "fine_tuned_ended_with_eos": True,
+        }
+    ]
+
+
+def _metrics() -> dict:
+    model = {
+        "exact_match": 0.0,
+        "token_f1": 0.4,
+        "bleu": 12.5,
+        "rouge_l": 0.3,
+        "eos_rate": 0.5,
+        "repetition_loop_rate": 0.1,
+        "distinct_2": 0.8,
+        "n": 2.0,
+        "mean_new_tokens": 30.0,
+        "perplexity": 20.0,
+        "perplexity_tokens": 50,
+    }
+    return {
+        "base": model,
+        "fine_tuned": {**model, "perplexity": None},
+        "num_questions": 2,
+        "generation": {"max_new_tokens": 5},
+    }
+
+
+def test_html_page_escapes_text_and_carries_the_disclaimer():
+    eval_questions = make_test_qa(2)
+    table = nodes.build_comparison_table(
+        eval_questions, answers(["<script>alert(1)</script>", "ok"]), answers(["fine", "ok"])
+    )
+    page = nodes.render_comparison_html(table, _metrics())
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Answer &lt;b&gt;0&lt;/b&gt; &amp; rest." in page
+    assert "not medical advice" in page
+    assert "max_new_tokens=5" in page and "n/a" in page  # a null perplexity
+
+
+def test_metrics_plot():
+    fig = plots.plot_metrics(_metrics())
+    assert len(fig.axes) == 3
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(plots.RATE_METRICS)
+
+
+def test_loss_curves_plot():
+    history = [
+        {"step": 1, "loss": 2.0, "learning_rate": 1e-5},
+        {"step": 2, "loss": 1.5},
+        {"step": 2, "eval_loss": 1.8},
+        {"step": 2, "train_loss": 1.7, "train_runtime": 1.0},
+    ]
+    ax = plots.plot_loss_curves({"log_history": history}).axes[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines["train loss"].get_xdata()) == [1, 2]
+    assert list(lines["eval loss"].get_ydata()) == [1.8]
+    empty = plots.plot_loss_curves({"log_history": []}).axes[0]
+    assert not empty.get_lines() and empty.texts[0].get_text() == "no loss logged"

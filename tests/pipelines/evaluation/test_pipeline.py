@@ -1,0 +1,161 @@
+"""The evaluation pipeline end to end on tiny models, with the project's own parameters."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import pandas as pd
+import polars as pl
+import pytest
+import yaml
+from kedro.config import OmegaConfigLoader
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from matplotlib.figure import Figure
+
+from llm_finetune.pipelines.evaluation import create_pipeline
+from tests.conftest import PROJECT_ROOT, build_tiny_model
+from tests.pipelines.evaluation.test_nodes import tokenize_rows
+
+MODEL_INPUTS = {"base_model", "fine_tuned_model"}
+DATA_INPUTS = {"test_qa", "tokenized_test", "training_metrics"}
+OUTPUTS = {
+    "comparison_table",
+    "comparison_table_html",
+    "evaluation_metrics",
+    "off_topic_probe",
+    "metrics_plot",
+    "loss_curves_plot",
+}
+
+
+class ModelAndTokenizer(NamedTuple):  # the contract of llm_finetune.datasets.hf_model
+    model: Any
+    tokenizer: Any
+
+
+class CountingDataset(MemoryDataset):
+    """A MemoryDataset that hands out the same object and counts loads."""
+
+    def __init__(self, data: Any):
+        super().__init__(data, copy_mode="assign")
+        self.loads = 0
+
+    def load(self) -> Any:
+        self.loads += 1
+        return super().load()
+
+
+class KeptDataset(MemoryDataset):
+    """A MemoryDataset whose data survives the runner's release of consumed datasets."""
+
+    def _release(self) -> None:
+        pass
+
+
+def project_parameters() -> dict[str, Any]:
+    loader = OmegaConfigLoader(
+        conf_source=str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="local"
+    )
+    return loader["parameters"]
+
+
+def param_datasets(params: dict[str, Any], prefix: str = "params:") -> dict[str, MemoryDataset]:
+    """``params:a`` and ``params:a.b`` entries, as Kedro's context feeds them."""
+    datasets = {}
+    for key, value in params.items():
+        datasets[f"{prefix}{key}"] = MemoryDataset(value)
+        if isinstance(value, dict):
+            datasets.update(param_datasets(value, f"{prefix}{key}."))
+    return datasets
+
+
+def make_test_qa(n: int = 4) -> pl.DataFrame:
+    questions = [
+        "What causes a headache behind the eyes?",
+        "Is a fever of 39 degrees dangerous?",
+        "Why does my knee hurt when climbing stairs?",
+        "Can stress cause chest pain?",
+    ][:n]
+    return pl.DataFrame(
+        {
+            "question": [f"### Question:\n{q}\n### Answer:\n" for q in questions],
+            "answer": ["Hi. Eye strain or sinus congestion are common causes."] * n,
+            "plain_question": questions,
+            "line_number": list(range(10, 10 + n)),
+        }
+    )
+
+
+def test_the_pipeline_consumes_and_produces_the_contracted_datasets():
+    pipeline = create_pipeline()
+    free_inputs = {name for name in pipeline.inputs() if not name.startswith("params:")}
+    assert free_inputs == MODEL_INPUTS | DATA_INPUTS
+    assert pipeline.all_outputs() & (OUTPUTS | {"training_metrics"}) == OUTPUTS
+    assert pipeline.outputs() <= OUTPUTS
+    catalog = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_evaluation.yml").read_text())
+    assert set(catalog) == OUTPUTS
+    assert all(entry["versioned"] for entry in catalog.values())
+    params = {name for name in pipeline.inputs() if name.startswith("params:")}
+    assert params <= set(param_datasets(project_parameters()))
+
+
+def test_pipeline_end_to_end(tiny_tokenizer):
+    params = project_parameters()
+    params["evaluation"]["num_questions"] = 3
+    params["evaluation"]["generation"]["max_new_tokens"] = 6
+    params["evaluation"]["generation"]["batch_size"] = 2
+    test_qa = make_test_qa(4)
+    tokenized_test = tokenize_rows(
+        tiny_tokenizer, list(zip(test_qa["question"], test_qa["answer"], strict=True))
+    )
+    models = {
+        "base_model": CountingDataset(
+            ModelAndTokenizer(build_tiny_model(tiny_tokenizer, seed=0), tiny_tokenizer)
+        ),
+        "fine_tuned_model": CountingDataset(
+            ModelAndTokenizer(build_tiny_model(tiny_tokenizer, seed=1), tiny_tokenizer)
+        ),
+    }
+    history = [{"step": s, "loss": 3.0 / s, "learning_rate": 1e-5} for s in range(1, 5)]
+    catalog = DataCatalog(
+        {
+            **models,
+            "test_qa": MemoryDataset(test_qa),
+            "tokenized_test": MemoryDataset(tokenized_test),
+            "training_metrics": MemoryDataset(
+                {"log_history": [*history, {"step": 4, "eval_loss": 1.0}]}
+            ),
+            **param_datasets(params),
+            **{name: KeptDataset() for name in OUTPUTS},
+        }
+    )
+
+    SequentialRunner().run(create_pipeline(), catalog)
+
+    assert all(dataset.loads == 1 for dataset in models.values()), "one load per model"
+    table = catalog.load("comparison_table")
+    assert isinstance(table, pd.DataFrame) and len(table) == 3
+    assert table["line_number"].tolist() == [10, 11, 12]
+    metrics = catalog.load("evaluation_metrics")
+    assert metrics["num_questions"] == 3
+    assert metrics["generation"]["max_new_tokens"] == 6
+    for model in ("base", "fine_tuned"):
+        assert metrics[model]["n"] == 3
+        assert metrics[model]["perplexity_tokens"] == sum(
+            sum(label != -100 for label in row[1:]) for row in tokenized_test["labels"].to_list()
+        )
+        assert metrics[model]["perplexity"] > 1
+        assert table[f"{model}_new_tokens"].max() <= 6
+    assert metrics["base"]["perplexity"] != metrics["fine_tuned"]["perplexity"]
+    probe = catalog.load("off_topic_probe")
+    assert [row["question"] for row in probe] == params["evaluation"]["off_topic_prompts"]
+    assert "What do you think of Mars?" in params["evaluation"]["off_topic_prompts"]
+    assert "not medical advice" in catalog.load("comparison_table_html")
+    for plot in ("metrics_plot", "loss_curves_plot"):
+        assert isinstance(catalog.load(plot), Figure)
+
+
+@pytest.mark.parametrize("key", ["num_questions", "perplexity_batch_size", "off_topic_prompts"])
+def test_parameters_file_defines(key):
+    assert key in project_parameters()["evaluation"]

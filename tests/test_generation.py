@@ -1,0 +1,168 @@
+"""``llm_finetune.generation``: batched greedy decoding, prompt stripping, EOS, token budgets."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from llm_finetune.generation import GeneratedAnswer, _finish, eos_token_ids, generate_answers
+from tests.conftest import TINY_CORPUS
+
+PROMPTS = [
+    "### Question:\nWhat causes a headache behind the eyes?\n### Answer:\n",
+    "### Question:\nIs a fever of 39 degrees dangerous?\n### Answer:\n",
+    "### Question:\nWhy does my knee hurt when climbing stairs, doctor?\n### Answer:\n",
+    "### Question:\nHi\n### Answer:\n",
+    "What do you think of Mars?",
+]
+
+
+@pytest.fixture
+def varied_model(tiny_model):
+    """The tiny model with an untied random lm_head.
+
+    With tied embeddings a random tiny Llama mostly repeats its last input token; an untied head
+    gives varied, well-separated greedy choices, so batched vs single comparisons are meaningful.
+    """
+    generator = torch.Generator().manual_seed(0)
+    weight = torch.randn(tiny_model.lm_head.weight.shape, generator=generator)
+    tiny_model.lm_head.weight = torch.nn.Parameter(weight)
+    return tiny_model
+
+
+@pytest.fixture
+def eos_model(tiny_model, tiny_tokenizer):
+    """The tiny model with an lm_head that always prefers EOS."""
+    hidden, vocab = tiny_model.config.hidden_size, len(tiny_tokenizer)
+    head = torch.nn.Linear(hidden, vocab, bias=True)
+    with torch.no_grad():
+        head.weight.zero_()
+        head.bias.zero_()
+        head.bias[tiny_tokenizer.eos_token_id] = 10.0
+    tiny_model.lm_head = head
+    return tiny_model
+
+
+def _reference_ids(model, tokenizer, prompt: str, max_new_tokens: int) -> list[int]:
+    """Greedy ids for one unpadded prompt, straight from ``model.generate``."""
+    batch = tokenizer([prompt], return_tensors="pt")
+    with torch.inference_mode():
+        output = model.generate(
+            **batch,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    return output[0, batch["input_ids"].shape[1] :].tolist()
+
+
+def test_batched_greedy_equals_one_at_a_time(varied_model, tiny_tokenizer):
+    batched = generate_answers(
+        varied_model, tiny_tokenizer, PROMPTS, max_new_tokens=12, batch_size=3
+    )
+    single = [
+        generate_answers(varied_model, tiny_tokenizer, [prompt], max_new_tokens=12)[0]
+        for prompt in PROMPTS
+    ]
+    assert batched == single
+    assert len({answer.text for answer in batched}) > 1, "the model should not be degenerate"
+
+
+def test_prompt_is_stripped_by_tokens(varied_model, tiny_tokenizer):
+    # The special token in the prompt vanishes when decoding with skip_special_tokens, so removing
+    # the prompt by string replacement would fail here; slicing ids cannot.
+    prompts = [*PROMPTS[:2], "### Question:\nA <|endoftext|> B\n### Answer:\n"]
+    answers = generate_answers(varied_model, tiny_tokenizer, prompts, max_new_tokens=10)
+    for prompt, answer in zip(prompts, answers, strict=True):
+        ids = _reference_ids(varied_model, tiny_tokenizer, prompt, 10)
+        expected = _finish(tiny_tokenizer, ids, [tiny_tokenizer.eos_token_id])
+        assert answer == expected
+        assert "### Question" not in answer.text
+
+
+def test_answers_keep_the_input_order(varied_model, tiny_tokenizer):
+    reversed_answers = generate_answers(
+        varied_model, tiny_tokenizer, PROMPTS[::-1], max_new_tokens=8, batch_size=2
+    )
+    answers = generate_answers(varied_model, tiny_tokenizer, PROMPTS, max_new_tokens=8)
+    assert reversed_answers == answers[::-1]
+
+
+def test_stops_at_eos(eos_model, tiny_tokenizer):
+    answers = generate_answers(eos_model, tiny_tokenizer, PROMPTS[:3], max_new_tokens=20)
+    assert answers == [GeneratedAnswer(text="", ended_with_eos=True, num_new_tokens=1)] * 3
+
+
+def test_finish_cuts_at_the_first_eos(tiny_tokenizer):
+    eos = tiny_tokenizer.eos_token_id
+    words = tiny_tokenizer("Rest and fluids.", add_special_tokens=False)["input_ids"]
+    answer = _finish(tiny_tokenizer, [*words, eos, eos, eos], [eos])
+    assert answer == GeneratedAnswer("Rest and fluids.", True, len(words) + 1)
+    unfinished = _finish(tiny_tokenizer, words, [eos])
+    assert unfinished == GeneratedAnswer("Rest and fluids.", False, len(words))
+
+
+def test_max_new_tokens_is_independent_of_prompt_length(varied_model, tiny_tokenizer):
+    long_prompt = "### Question:\n" + " ".join(TINY_CORPUS) + "\n### Answer:\n"
+    assert len(tiny_tokenizer(long_prompt)["input_ids"]) > 100  # the walkthrough's max_length
+    answers = generate_answers(
+        varied_model, tiny_tokenizer, [long_prompt, PROMPTS[3]], max_new_tokens=7
+    )
+    for answer in answers:
+        assert not answer.ended_with_eos
+        assert answer.num_new_tokens == 7
+        assert answer.text
+
+
+def test_caller_state_is_left_alone(varied_model, tiny_tokenizer):
+    varied_model.train()
+    side = tiny_tokenizer.padding_side
+    rng = torch.get_rng_state()
+    generate_answers(varied_model, tiny_tokenizer, PROMPTS, max_new_tokens=3, do_sample=True)
+    assert tiny_tokenizer.padding_side == side
+    assert varied_model.training
+    assert torch.equal(torch.get_rng_state(), rng)
+
+
+def test_sampling_is_reproducible_with_a_seed(varied_model, tiny_tokenizer):
+    def sample(seed: int) -> list[GeneratedAnswer]:
+        return generate_answers(
+            varied_model,
+            tiny_tokenizer,
+            PROMPTS,
+            max_new_tokens=8,
+            do_sample=True,
+            temperature=1.5,
+            top_p=0.95,
+            seed=seed,
+        )
+
+    assert sample(1) == sample(1)
+    assert sample(1) != sample(2)
+
+
+def test_kv_cache_is_forced_on(varied_model, tiny_tokenizer, monkeypatch):
+    varied_model.config.use_cache = False
+    calls = []
+    original = varied_model.generate
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(varied_model, "generate", spy)
+    generate_answers(varied_model, tiny_tokenizer, PROMPTS[:2], max_new_tokens=2)
+    assert calls and all(call["use_cache"] is True for call in calls)
+    assert all(call["max_new_tokens"] == 2 and "max_length" not in call for call in calls)
+
+
+def test_eos_ids_merge_tokenizer_and_generation_config(tiny_model, tiny_tokenizer):
+    tiny_model.generation_config.eos_token_id = [5, tiny_tokenizer.eos_token_id]
+    assert eos_token_ids(tiny_model, tiny_tokenizer) == [tiny_tokenizer.eos_token_id, 5]
+
+
+def test_empty_and_invalid_inputs(tiny_model, tiny_tokenizer):
+    assert generate_answers(tiny_model, tiny_tokenizer, []) == []
+    with pytest.raises(ValueError, match="max_new_tokens"):
+        generate_answers(tiny_model, tiny_tokenizer, PROMPTS, max_new_tokens=0)
