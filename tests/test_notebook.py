@@ -17,6 +17,7 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import MemoryDataset
 from kedro.runner import SequentialRunner
 
+from llm_finetune.pipelines.training.nodes import plot_learning_rate, plot_loss
 from tests.conftest import PROJECT_ROOT, build_tiny_model, build_tiny_tokenizer
 
 NOTEBOOK = "notebooks/results.ipynb"
@@ -76,6 +77,9 @@ def project_with_results(tmp_path_factory) -> Path:
             for name, data in stand_ins.items():
                 catalog[name] = MemoryDataset(data, copy_mode="assign")
             runner.run(pipelines["evaluation"], catalog)
+            # The training pipeline's plots, drawn from the same stand-in metrics.
+            catalog.save("loss_plot", plot_loss(stand_ins["training_metrics"]))
+            catalog.save("learning_rate_plot", plot_learning_rate(stand_ins["training_metrics"]))
     finally:
         sys.path[:] = saved_path
     return project
@@ -114,7 +118,7 @@ def test_results_notebook_runs_headless(project_with_results):
     assert "3 test questions" in text
     assert '"rows_read"' in text
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) == 2, "metrics_plot and loss_curves_plot"
+    assert len(images) == 3, "metrics_plot, loss_plot and learning_rate_plot"
     html = "\n".join(o["data"].get("text/html", "") for o in outputs if "data" in o)
     assert "fine_tuned" in html and "perplexity" in html
     assert "What do you think of Mars?" in html

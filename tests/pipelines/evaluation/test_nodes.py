@@ -197,22 +197,9 @@ def test_html_page_escapes_text_and_carries_the_disclaimer():
     assert "max_new_tokens=5" in page and "n/a" in page  # a null perplexity
 
 
-def test_metrics_plot():
-    fig = plots.plot_metrics(_metrics())
-    assert len(fig.axes) == 3
+def test_metrics_plot_has_bars_and_the_loss_curves_next_to_them():
+    history = [{"step": 1, "loss": 2.0}, {"step": 2, "loss": 1.5}, {"step": 2, "eval_loss": 1.8}]
+    fig = plots.plot_metrics(_metrics(), {"log_history": history})
+    assert len(fig.axes) == 4
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(plots.RATE_METRICS)
-
-
-def test_loss_curves_plot():
-    history = [
-        {"step": 1, "loss": 2.0, "learning_rate": 1e-5},
-        {"step": 2, "loss": 1.5},
-        {"step": 2, "eval_loss": 1.8},
-        {"step": 2, "train_loss": 1.7, "train_runtime": 1.0},
-    ]
-    ax = plots.plot_loss_curves({"log_history": history}).axes[0]
-    lines = {line.get_label(): line for line in ax.get_lines()}
-    assert list(lines["train loss"].get_xdata()) == [1, 2]
-    assert list(lines["eval loss"].get_ydata()) == [1.8]
-    empty = plots.plot_loss_curves({"log_history": []}).axes[0]
-    assert not empty.get_lines() and empty.texts[0].get_text() == "no loss logged"
+    assert {line.get_label() for line in fig.axes[3].get_lines()} == {"train loss", "eval loss"}

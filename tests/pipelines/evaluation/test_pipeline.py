@@ -25,7 +25,6 @@ OUTPUTS = {
     "evaluation_metrics",
     "off_topic_probe",
     "metrics_plot",
-    "loss_curves_plot",
 }
 
 
@@ -152,8 +151,7 @@ def test_pipeline_end_to_end(tiny_tokenizer):
     assert [row["question"] for row in probe] == params["evaluation"]["off_topic_prompts"]
     assert "What do you think of Mars?" in params["evaluation"]["off_topic_prompts"]
     assert "not medical advice" in catalog.load("comparison_table_html")
-    for plot in ("metrics_plot", "loss_curves_plot"):
-        assert isinstance(catalog.load(plot), Figure)
+    assert isinstance(catalog.load("metrics_plot"), Figure)
 
 
 @pytest.mark.parametrize("key", ["num_questions", "perplexity_batch_size", "off_topic_prompts"])

@@ -77,15 +77,9 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 plots.plot_metrics,
-                inputs="evaluation_metrics",
+                inputs=["evaluation_metrics", "training_metrics"],
                 outputs="metrics_plot",
                 name="plot_metrics",
-            ),
-            Node(
-                plots.plot_loss_curves,
-                inputs="training_metrics",
-                outputs="loss_curves_plot",
-                name="plot_loss_curves",
             ),
         ]
     )

@@ -1,15 +1,12 @@
-"""Matplotlib figures of the evaluation pipeline.
-
-Figures are built on an Agg canvas without pyplot: no display needed, no global backend switch, and
-no figure kept alive by pyplot's registry. ``matplotlib`` is imported inside functions; the
-catalog's ``matplotlib.MatplotlibDataset`` saves the returned figures.
-"""
+"""Matplotlib figures of the evaluation pipeline (helpers in ``llm_finetune.plotting``)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
 from typing import Any
+
+from llm_finetune.plotting import draw_loss_curves, new_figure
 
 # Scores in [0, 1]; BLEU (0-100) and perplexity get their own panels.
 RATE_METRICS = (
@@ -24,19 +21,13 @@ COLORS = {"base": "#8c8c8c", "fine_tuned": "#1f77b4"}
 LABELS = {"base": "base", "fine_tuned": "fine-tuned"}
 
 
-def _figure(figsize: tuple[float, float]) -> Any:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def plot_metrics(evaluation_metrics: Mapping[str, Any]) -> Any:
-    """Grouped bars, base vs fine-tuned: the [0, 1] scores, BLEU, and answer-token perplexity."""
-    fig = _figure((13, 4.2))
-    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [len(RATE_METRICS), 1.3, 1.3]})
+def plot_metrics(
+    evaluation_metrics: Mapping[str, Any], training_metrics: Mapping[str, Any]
+) -> Any:
+    """Grouped bars, base vs fine-tuned (the [0, 1] scores, BLEU, answer-token perplexity), with
+    the fine-tuning loss curves next to them."""
+    fig = new_figure((18, 4.2))
+    axes = fig.subplots(1, 4, gridspec_kw={"width_ratios": [len(RATE_METRICS), 1.3, 1.3, 4]})
     panels = ((axes[0], RATE_METRICS), (axes[1], ("bleu",)), (axes[2], ("perplexity",)))
     width = 0.38
     for ax, names in panels:
@@ -58,6 +49,7 @@ def plot_metrics(evaluation_metrics: Mapping[str, Any]) -> Any:
     axes[1].set_title("Corpus BLEU (0-100)")
     axes[2].set_title("Answer perplexity (lower)")
     axes[0].legend(loc="upper left")
+    draw_loss_curves(axes[3], training_metrics)
     fig.suptitle(f"Base vs fine-tuned on {evaluation_metrics.get('num_questions', '?')} questions")
     fig.tight_layout()
     return fig
@@ -69,26 +61,3 @@ def _number(value: Any) -> float:
         return 0.0
     value = float(value)
     return value if math.isfinite(value) else 0.0
-
-
-def plot_loss_curves(training_metrics: Mapping[str, Any]) -> Any:
-    """Training loss per logged step and evaluation loss, from the HF Trainer log history."""
-    history = training_metrics.get("log_history") or []
-    train = [(e["step"], e["loss"]) for e in history if "loss" in e and "step" in e]
-    evals = [(e["step"], e["eval_loss"]) for e in history if "eval_loss" in e and "step" in e]
-    fig = _figure((7, 4.2))
-    ax = fig.subplots()
-    if train:
-        ax.plot(*zip(*train, strict=True), label="train loss", color="#1f77b4", linewidth=1)
-    if evals:
-        ax.plot(*zip(*evals, strict=True), "o-", label="eval loss", color="#d62728")
-    if not train and not evals:
-        ax.text(0.5, 0.5, "no loss logged", ha="center", va="center", transform=ax.transAxes)
-    else:
-        ax.legend()
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("loss (cross-entropy)")
-    ax.set_title("Fine-tuning loss")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return fig

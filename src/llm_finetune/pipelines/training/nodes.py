@@ -23,6 +23,7 @@ from llm_finetune.pipelines.training.packing import (
     pack_rows,
 )
 from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair
+from llm_finetune.plotting import draw_learning_rate, draw_loss_curves, new_figure
 
 logger = logging.getLogger(__name__)
 
@@ -277,40 +278,18 @@ def _flops_per_optimizer_step(model: Any, tokenized_train: pl.DataFrame, args: A
 
 def plot_loss(training_metrics: dict[str, Any]) -> Any:
     """Training loss per step and eval loss, like the walkthrough's loss plot."""
-    train = _series(training_metrics, "loss")
-    evaluation = _series(training_metrics, "eval_loss")
-    figure, axes = _new_figure()
-    axes.plot(*train, label="train loss", linewidth=1)
-    if evaluation[0]:
-        axes.plot(*evaluation, "o-", label="eval loss")
-    axes.set(xlabel="optimizer step", ylabel="loss", title="Loss")
-    axes.legend()
+    figure = new_figure((7, 4))
+    draw_loss_curves(figure.subplots(), training_metrics)
+    figure.tight_layout()
     return figure
 
 
 def plot_learning_rate(training_metrics: dict[str, Any]) -> Any:
     """Learning rate schedule per step."""
-    figure, axes = _new_figure()
-    axes.plot(*_series(training_metrics, "learning_rate"))
-    axes.set(xlabel="optimizer step", ylabel="learning rate", title="Learning rate")
-    axes.ticklabel_format(axis="y", style="sci", scilimits=(0, 0))
+    figure = new_figure((7, 4))
+    draw_learning_rate(figure.subplots(), training_metrics)
+    figure.tight_layout()
     return figure
-
-
-def _series(training_metrics: dict[str, Any], key: str) -> tuple[list[int], list[float]]:
-    points = [(e["step"], e[key]) for e in training_metrics["log_history"] if key in e]
-    return [p[0] for p in points], [p[1] for p in points]
-
-
-def _new_figure() -> tuple[Any, Any]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
-    axes.grid(alpha=0.3)
-    return figure, axes
 
 
 # Bytes per parameter for the sizing table (activations and KV cache excluded; see notes).
