@@ -1,0 +1,136 @@
+"""Data engineering at the hub dataset's full size: 256,916 rows, per-row ``apply`` vs ours.
+
+The input repeats the 776 real rows of ``../shared/data`` with small variations (a variant number
+in the question, irregular whitespace), so it keeps the real text lengths and duplicate structure.
+Both variants read the JSONL file, normalise, clean, deduplicate, split grouped by question,
+template and write JSONL, in this process, alternating, several repetitions.
+
+    .venv/bin/python benchmarks/data_engineering_scale.py [--rows 256916] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from llm_finetune.datasets.raw_dialogues import RawDialoguesDataset
+from llm_finetune.pipelines.data_engineering import nodes
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_ROWS = ROOT.parent / "shared" / "data" / "ai_medical_chatbot_raw_dev.jsonl"
+TEMPLATE = "### Question:\n{question}\n### Answer:\n{answer}"
+HUB_ROWS = 256_916
+
+
+def build_input(path: Path, rows: int) -> None:
+    """Repeat the real rows with small variations until ``rows`` lines are written."""
+    real = [json.loads(line) for line in REAL_ROWS.read_text(encoding="utf-8").splitlines()]
+    with path.open("w", encoding="utf-8") as out:
+        for index in range(rows):
+            record = dict(real[index % len(real)])
+            variant = index // len(real)
+            if variant % 3 == 1:  # a new question: same text, variant number
+                record["Description"] = f"{record['Description']} (case {variant})"
+            elif variant % 3 == 2:  # same pair with messier whitespace: a duplicate after cleaning
+                record["Doctor"] = "  " + record["Doctor"].replace(". ", ".  ") + " "
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def ours(source: Path, output_dir: Path) -> dict[str, int]:
+    """The project's path: the catalog's loader, the pipeline's nodes, polars NDJSON writes."""
+    raw = RawDialoguesDataset(str(source)).load()
+    dialogues, schema_drops = nodes.normalise_schema(raw)
+    selected, not_selected = nodes.select_rows(dialogues, None)
+    clean, cleaning = nodes.clean_dialogues(selected)
+    train, test = nodes.split_by_question(clean, 0.1, 123)
+    train_qa, test_qa, train_text = nodes.apply_prompt_template(train, test, TEMPLATE)
+    report = nodes.build_data_quality_report(
+        raw, schema_drops, not_selected, cleaning, train_qa, test_qa
+    )
+    for name, frame in (("train_qa", train_qa), ("test_qa", test_qa), ("train_text", train_text)):
+        frame.write_ndjson(output_dir / f"{name}.jsonl")
+    return {"kept": report["rows_kept"], "train": train_qa.height, "test": test_qa.height}
+
+
+def per_row_apply(source: Path, output_dir: Path) -> dict[str, int]:
+    """The walkthrough's style: pandas, a Python function applied row by row."""
+    frame = pd.read_json(source, lines=True)
+
+    def clean_text(text: object) -> str:
+        return re.sub(r"\s+", " ", str(text)).strip()
+
+    def clean_question(text: object) -> str:
+        question = clean_text(text)
+        return question[3:].strip() if question.startswith("Q. ") else question
+
+    clean = pd.DataFrame(
+        {
+            "question": frame["Description"].apply(clean_question),
+            "answer": frame["Doctor"].apply(clean_text),
+        }
+    )
+    clean = clean[(clean["question"].str.len() >= 10) & (clean["answer"].str.len() >= 20)]
+    clean = clean.drop_duplicates(subset=["question", "answer"])
+    questions = clean["question"].unique()
+    order = np.random.default_rng(123).permutation(len(questions))
+    test_questions = set(questions[order[: round(len(questions) * 0.1)]])
+    in_test = clean["question"].apply(lambda q: q in test_questions)
+    train, test = clean[~in_test], clean[in_test]
+
+    def template(split: pd.DataFrame) -> pd.DataFrame:
+        prompts = split["question"].apply(lambda q: f"### Question:\n{q}\n### Answer:\n")
+        return pd.DataFrame({"question": prompts, "answer": split["answer"]})
+
+    train_qa, test_qa = template(train), template(test)
+    train_text = pd.DataFrame({"text": train_qa["question"] + train_qa["answer"]})
+    for name, split in (("train_qa", train_qa), ("test_qa", test_qa), ("train_text", train_text)):
+        split.to_json(output_dir / f"{name}.jsonl", orient="records", lines=True, force_ascii=False)
+    return {"kept": len(clean), "train": len(train_qa), "test": len(test_qa)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=HUB_ROWS)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    variants = {"per_row_apply": per_row_apply, "ours": ours}
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "dialogues.jsonl"
+        build_input(source, args.rows)
+        size_mb = source.stat().st_size / 1e6
+        print(f"input: {args.rows:,} rows, {size_mb:.0f} MB ({REAL_ROWS.name} repeated)")
+        results = {}
+        for repeat in range(args.repeats):
+            for name, run in variants.items():  # alternating, same input
+                output_dir = Path(tmp) / f"{name}_{repeat}"
+                output_dir.mkdir()
+                started = time.perf_counter()
+                results[name] = run(source, output_dir)
+                times[name].append(time.perf_counter() - started)
+    print(f"{'variant':<15}{'median s':>10}{'min s':>9}{'kept':>10}{'train':>10}{'test':>8}")
+    for name in variants:
+        counts = results[name]
+        print(
+            f"{name:<15}{statistics.median(times[name]):>10.2f}{min(times[name]):>9.2f}"
+            f"{counts['kept']:>10,}{counts['train']:>10,}{counts['test']:>8,}"
+        )
+    baseline, fast = statistics.median(times["per_row_apply"]), statistics.median(times["ours"])
+    print(
+        f"rows={args.rows} apply_s={baseline:.2f} ours_s={fast:.2f} "
+        f"speedup={baseline / fast:.1f} target_s=5 met={fast <= 5}"
+    )
+
+
+if __name__ == "__main__":
+    pl.Config.set_tbl_rows(5)
+    main()
