@@ -53,6 +53,7 @@ def training_params(checkpoint_dir: Path, **trainer_overrides) -> dict:
             "learning_rate": 1.0e-2,
         },
         "packing": {"enabled": True, "examples_per_row": 2, "max_tokens_per_row": None},
+        "chunked_loss": {"enabled": False, "chunk_tokens": 16},
         "checkpoint_dir": str(checkpoint_dir),
         "torch_threads": None,
     }
@@ -124,6 +125,22 @@ def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
     assert report["flops_per_optimizer_step"] > 0
     for figure in (nodes.plot_loss(metrics), nodes.plot_learning_rate(metrics)):
         assert figure.axes[0].lines
+
+
+def test_chunked_loss_training_matches_the_standard_loss(base, tokenized, tmp_path, tiny_tokenizer):
+    train, test, _ = tokenized
+    params = training_params(tmp_path / "standard", max_steps=1)
+    _, standard = nodes.fine_tune(base, train, test, params)
+
+    chunked_params = training_params(tmp_path / "chunked", max_steps=1)
+    chunked_params["chunked_loss"]["enabled"] = True
+    fresh = ModelAndTokenizer(build_tiny_model(tiny_tokenizer), tiny_tokenizer)
+    _, chunked = nodes.fine_tune(fresh, train, test, chunked_params)
+
+    first_loss = [e["loss"] for e in standard["log_history"] if "loss" in e][0]
+    chunked_loss = [e["loss"] for e in chunked["log_history"] if "loss" in e][0]
+    assert chunked_loss == pytest.approx(first_loss, rel=1e-4)
+    assert chunked["summary"]["chunked_loss"] == {"enabled": True, "chunk_tokens": 16}
 
 
 def test_lora_trains_adapters_and_merges(base, tokenized, tmp_path):

@@ -103,6 +103,7 @@ def fine_tune(
     from llm_finetune.datasets.hf_model import ModelAndTokenizer
     from llm_finetune.hardware import fast_bf16_supported, select_device
     from llm_finetune.pipelines.training.callbacks import LossProgressCallback, StepTimer
+    from llm_finetune.pipelines.training.chunked_loss import make_chunked_loss_trainer
 
     if training.get("torch_threads"):
         torch.set_num_threads(int(training["torch_threads"]))
@@ -143,7 +144,11 @@ def fine_tune(
     else:
         train_rows = as_rows(train_examples)
     collator = RowCollator(tokenizer.pad_token_id)
-    trainer = Trainer(
+    chunked = training.get("chunked_loss") or {}
+    trainer_class = (
+        make_chunked_loss_trainer(chunked["chunk_tokens"]) if chunked.get("enabled") else Trainer
+    )
+    trainer = trainer_class(
         model=model,
         args=args,
         train_dataset=[{**row, "train": True} for row in train_rows],
@@ -185,6 +190,7 @@ def fine_tune(
         "global_step": trainer.state.global_step,
         "resumed_from_checkpoint": resume_from,
         "packing": packing if packing["enabled"] else None,
+        "chunked_loss": chunked if chunked.get("enabled") else None,
         # Real (non-padding) tokens this process trained on; a resumed run counts its own steps.
         "tokens_trained": collator.training_tokens,
         "train_loss": float(result.training_loss),
