@@ -15,9 +15,13 @@ Fixes the walkthrough's inference bugs:
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -129,6 +133,7 @@ def generate_answers(
     answers: list[GeneratedAnswer | None] = [None] * len(prompts)
     was_training = model.training
     model.eval()
+    started = time.perf_counter()
     try:
         with torch.random.fork_rng(devices=[]), torch.inference_mode():
             torch.manual_seed(seed)
@@ -145,6 +150,13 @@ def generate_answers(
                 new_ids = output[:, batch["input_ids"].shape[1] :].tolist()
                 for index, ids in zip(indices, new_ids, strict=True):
                     answers[index] = _finish(tokenizer, ids, stop_ids)
+                done = min(start + batch_size, len(order))
+                logger.info(
+                    "Generated %d/%d answers (%.0f s)",
+                    done,
+                    len(order),
+                    time.perf_counter() - started,
+                )
     finally:
         model.train(was_training)
     return [answer for answer in answers if answer is not None]
