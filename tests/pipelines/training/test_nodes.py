@@ -143,6 +143,17 @@ def test_chunked_loss_training_matches_the_standard_loss(base, tokenized, tmp_pa
     assert chunked["summary"]["chunked_loss"] == {"enabled": True, "chunk_tokens": 16}
 
 
+def test_tokens_trained_counts_only_batches_trained_on(base, tokenized, tmp_path):
+    train, test, _ = tokenized
+    lengths = set(train["input_ids"].list.len().to_list())
+    assert len(lengths) == 1, "every example has the same length here"
+    params = training_params(tmp_path / "ckpt", max_steps=2, gradient_accumulation_steps=1)
+    params["packing"]["enabled"] = False
+    _, metrics = nodes.fine_tune(base, train, test, params)
+    # 2 of the 6 one-example rows: the DataLoader's look-ahead batch is not counted.
+    assert metrics["summary"]["tokens_trained"] == 2 * lengths.pop()
+
+
 def test_lora_trains_adapters_and_merges(base, tokenized, tmp_path):
     train, test, _ = tokenized
     params = training_params(tmp_path / "ckpt")

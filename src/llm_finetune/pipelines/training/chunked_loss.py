@@ -50,23 +50,3 @@ def final_hidden_states(model: Any, inputs: dict[str, Any]) -> Any:
     """
     outputs = model(**inputs, output_hidden_states=True, logits_to_keep=1)
     return outputs.hidden_states[-1]
-
-
-def make_chunked_loss_trainer(chunk_tokens: int) -> type:
-    """A ``Trainer`` whose loss is computed chunk by chunk (same value, far less memory)."""
-    from transformers import Trainer
-
-    class ChunkedLossTrainer(Trainer):
-        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-            inputs = dict(inputs)
-            labels = inputs.pop("labels")
-            hidden = final_hidden_states(model, inputs)
-            head = self.accelerator.unwrap_model(model).get_output_embeddings()
-            total, count = chunked_causal_lm_loss(hidden, head, labels, chunk_tokens)
-            # Like the HF loss: the mean over the labelled tokens of the whole accumulated batch.
-            denominator = count if num_items_in_batch is None else num_items_in_batch
-            loss = total / denominator
-            # Evaluation asks for outputs: no logits exist, by design.
-            return (loss, {"loss": loss}) if return_outputs else loss
-
-    return ChunkedLossTrainer

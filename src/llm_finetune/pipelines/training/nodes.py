@@ -99,12 +99,12 @@ def fine_tune(
     Returns the fine-tuned model (LoRA merged into the base weights) and the training metrics.
     """
     import torch
-    from transformers import EarlyStoppingCallback, ProgressCallback, Trainer, TrainingArguments
+    from transformers import EarlyStoppingCallback, ProgressCallback, TrainingArguments
 
     from llm_finetune.datasets.hf_model import ModelAndTokenizer
     from llm_finetune.hardware import fast_bf16_supported, select_device
     from llm_finetune.pipelines.training.callbacks import LossProgressCallback, StepTimer
-    from llm_finetune.pipelines.training.chunked_loss import make_chunked_loss_trainer
+    from llm_finetune.pipelines.training.trainer import make_trainer_class
 
     if training.get("torch_threads"):
         torch.set_num_threads(int(training["torch_threads"]))
@@ -152,13 +152,11 @@ def fine_tune(
         train_rows = as_rows(train_examples)
     collator = RowCollator(tokenizer.pad_token_id)
     chunked = training.get("chunked_loss") or {}
-    trainer_class = (
-        make_chunked_loss_trainer(chunked["chunk_tokens"]) if chunked.get("enabled") else Trainer
-    )
+    trainer_class = make_trainer_class(chunked["chunk_tokens"] if chunked.get("enabled") else None)
     trainer = trainer_class(
         model=model,
         args=args,
-        train_dataset=[{**row, "train": True} for row in train_rows],
+        train_dataset=train_rows,
         eval_dataset=as_rows(_as_examples(tokenized_test)),
         data_collator=collator,
         callbacks=callbacks,
@@ -197,7 +195,7 @@ def fine_tune(
     result = trainer.train(resume_from_checkpoint=resume_from)
     wall_time = time.perf_counter() - started
     # A collective: every process of a distributed run takes part.
-    tokens_trained = _sum_over_processes(trainer, collator.training_tokens)
+    tokens_trained = _sum_over_processes(trainer, trainer.real_tokens_trained)
     model = trainer.model
     if trainer.is_fsdp_enabled:  # each process holds a shard of the weights
         model = _gather_sharded_model(trainer, tokenizer, run_dir / "full-model")

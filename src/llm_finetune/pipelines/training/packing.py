@@ -92,17 +92,22 @@ def isolate_packed_examples(model: Any) -> None:
     model.config.use_cache = False
 
 
-class RowCollator:
-    """Collates rows for the Trainer and counts the real (non-padding) tokens it trained on.
+REAL_TOKENS = "num_real_tokens"
 
-    Training rows carry ``train=True``; evaluation rows do not, so eval batches are not counted.
+
+class RowCollator:
+    """Collates rows for the Trainer and tells it how many real (non-padding) tokens each batch has.
+
+    The count travels inside the batch (``num_real_tokens``), so it survives DataLoader worker
+    processes; the project's Trainer removes it before the model sees the batch.
     """
 
     def __init__(self, pad_token_id: int) -> None:
         self.pad_token_id = pad_token_id
-        self.training_tokens = 0
 
     def __call__(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        if rows[0].get("train"):
-            self.training_tokens += sum(len(row["input_ids"]) for row in rows)
-        return collate_rows(rows, self.pad_token_id)
+        import torch
+
+        batch = collate_rows(rows, self.pad_token_id)
+        batch[REAL_TOKENS] = torch.tensor(sum(len(row["input_ids"]) for row in rows))
+        return batch

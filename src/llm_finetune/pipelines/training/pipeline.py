@@ -5,18 +5,24 @@ from kedro.pipeline import Node, Pipeline
 from llm_finetune.pipelines.training import nodes
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(
+    training: str = "params:training",
+    tokenization: str = "params:training.tokenization",
+    **kwargs,
+) -> Pipeline:
+    """The training pipeline; ``training`` and ``tokenization`` name the inputs holding those
+    settings: the parameters by default, one dataset per configuration in the sweep."""
     return Pipeline(
         [
             Node(
                 nodes.tokenize_datasets,
-                inputs=["train_qa", "test_qa", "base_model", "params:training.tokenization"],
+                inputs=["train_qa", "test_qa", "base_model", tokenization],
                 outputs=["tokenized_train", "tokenized_test", "tokenization_stats"],
                 name="tokenize_datasets",
             ),
             Node(
                 nodes.fine_tune,
-                inputs=["base_model", "tokenized_train", "tokenized_test", "params:training"],
+                inputs=["base_model", "tokenized_train", "tokenized_test", training],
                 outputs=["fine_tuned_model", "training_metrics"],
                 name="fine_tune",
             ),

@@ -1,0 +1,47 @@
+"""The project's ``Trainer``: the HF Trainer plus an exact real-token count and an optional
+chunked loss (see ``chunked_loss.py``)."""
+
+from __future__ import annotations
+
+from llm_finetune.pipelines.training.chunked_loss import (
+    chunked_causal_lm_loss,
+    final_hidden_states,
+)
+from llm_finetune.pipelines.training.packing import REAL_TOKENS
+
+
+def make_trainer_class(chunk_tokens: int | None = None) -> type:
+    """A ``transformers.Trainer`` subclass (imported lazily: transformers is slow to import).
+
+    ``real_tokens_trained`` counts the non-padding tokens of the batches this process actually
+    trained on (batches the DataLoader fetched ahead but never trained are not counted).
+    With ``chunk_tokens``, the loss is computed that many positions at a time.
+    """
+    from transformers import Trainer
+
+    class ProjectTrainer(Trainer):
+        real_tokens_trained = 0
+
+        def training_step(self, model, inputs, num_items_in_batch=None):
+            self.real_tokens_trained += int(inputs.pop(REAL_TOKENS, 0))
+            return super().training_step(model, inputs, num_items_in_batch)
+
+        def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
+            inputs.pop(REAL_TOKENS, None)
+            return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            if not chunk_tokens:
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            inputs = dict(inputs)
+            labels = inputs.pop("labels")
+            hidden = final_hidden_states(model, inputs)
+            head = self.accelerator.unwrap_model(model).get_output_embeddings()
+            total, count = chunked_causal_lm_loss(hidden, head, labels, chunk_tokens)
+            # Like the HF loss: the mean over the labelled tokens of the whole accumulated batch.
+            denominator = count if num_items_in_batch is None else num_items_in_batch
+            loss = total / denominator
+            # Evaluation asks for outputs: no logits exist, by design.
+            return (loss, {"loss": loss}) if return_outputs else loss
+
+    return ProjectTrainer
