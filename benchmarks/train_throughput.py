@@ -10,6 +10,7 @@ optimizer step), written out so that only the step is timed.
 - ``full``: the project's default for this device (``conf/base`` on CPU, ``conf/gpu`` on CUDA):
   packed rows isolated by position ids, the configured optimizer and precision.
 - ``lora``: the same with the configured LoRA adapters.
+- ``full_chunked``: ``full`` with the chunked loss (logits only for labelled positions).
 - ``budget_rows``: ``--budget``-token packed rows (the GPU-style layout), for comparison.
 
     .venv/bin/python benchmarks/train_throughput.py [--model smollm2-135m-instruct]
@@ -30,6 +31,10 @@ from typing import Any
 
 from common import PEAK_FLOPS, ROOT, PeakMemory, load_base_model, real_qa_pairs, synchronize
 
+from llm_finetune.pipelines.training.chunked_loss import (
+    chunked_causal_lm_loss,
+    final_hidden_states,
+)
 from llm_finetune.pipelines.training.packing import (
     as_rows,
     collate_rows,
@@ -113,6 +118,7 @@ def timed_steps(
     bf16: bool,
     steps: int,
     device: Any,
+    chunk_tokens: int | None = None,
 ) -> tuple[float, float]:
     """(real tokens/s, peak MiB) over ``steps`` optimizer steps after one warm-up step."""
     import torch
@@ -133,13 +139,25 @@ def timed_steps(
                 tokens += sum(len(row["input_ids"]) for row in rows_in_batch)
                 batch = {k: v.to(device) for k, v in collate(rows_in_batch).items()}
                 with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    loss = model(**batch).loss / grad_accum
+                    loss = compute_loss(model, batch, chunk_tokens) / grad_accum
                 loss.backward()
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
         synchronize(device)
         seconds = time.perf_counter() - started
     return tokens / seconds, memory.peak_mib
+
+
+def compute_loss(model: Any, batch: dict[str, Any], chunk_tokens: int | None) -> Any:
+    """The model's own loss, or the project's chunked loss (same value)."""
+    if not chunk_tokens:
+        return model(**batch).loss
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    hidden = final_hidden_states(model, inputs)
+    total, count = chunked_causal_lm_loss(
+        hidden, model.get_output_embeddings(), batch["labels"], chunk_tokens
+    )
+    return total / count
 
 
 def main() -> None:
@@ -191,6 +209,7 @@ def main() -> None:
             lr=1e-5,
             bf16=False,
             lora=False,
+            chunk_tokens=None,
         ),
         "full": dict(
             rows=default_rows,
@@ -201,9 +220,13 @@ def main() -> None:
             lr=trainer["learning_rate"],
             bf16=bf16,
             lora=False,
+            chunk_tokens=params["chunked_loss"]["chunk_tokens"]
+            if params["chunked_loss"]["enabled"]
+            else None,
         ),
     }
     variants["lora"] = {**variants["full"], "lora": True, "lr": lora["learning_rate"]}
+    variants["full_chunked"] = {**variants["full"], "chunk_tokens": 4096}
     variants["budget_rows"] = {
         **variants["full"],
         "rows": pack_rows(examples, None, args.budget, seed=0),

@@ -89,9 +89,12 @@ def _with_line_numbers(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _read_jsonl(path: Path) -> pl.DataFrame:
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():
         raise DatasetError(f"{path}: file is empty (no JSON lines)")
-    try:
+    frame = _read_jsonl_fast(data)
+    if frame is not None:
+        return frame
+    try:  # the slow path names the exact line of any problem
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
@@ -99,10 +102,7 @@ def _read_jsonl(path: Path) -> pl.DataFrame:
             f"{path}, line {line}: bytes are not valid UTF-8 (byte 0x{data[error.start]:02x} at "
             f"offset {error.start}); re-encode the file as UTF-8"
         ) from None
-    frame = _read_jsonl_fast(data)
-    if frame is None:
-        frame = _read_jsonl_strict(path, text)
-    return frame
+    return _read_jsonl_strict(path, text)
 
 
 def _read_jsonl_fast(data: bytes) -> pl.DataFrame | None:
@@ -112,7 +112,9 @@ def _read_jsonl_fast(data: bytes) -> pl.DataFrame | None:
     such files to the line-by-line reader; polars would silently turn the number into a string.
     """
     try:
-        frame = pl.from_arrow(pyarrow.json.read_json(io.BytesIO(data)))
+        table = pyarrow.json.read_json(io.BytesIO(data))
+        table.validate(full=True)  # pyarrow does not check UTF-8 while parsing; this does
+        frame = pl.from_arrow(table)
     except Exception:  # noqa: BLE001 - any refusal sends us to the line-by-line reader
         return None
     lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)

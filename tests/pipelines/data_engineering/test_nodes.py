@@ -494,3 +494,14 @@ def test_report_raises_when_rows_are_unaccounted_for():
         build_data_quality_report(
             raw.head(12), schema_drops, not_selected, cleaning_stats, train_qa, test_qa
         )
+
+
+def test_collapse_whitespace_equals_the_plain_regex_everywhere():
+    from llm_finetune.pipelines.data_engineering.nodes import collapse_whitespace
+
+    texts = pl.Series(
+        ["a  b", "a\tb", "a b", " a", "a\u00a0b", "ok ", " x\n\ny ", "", "clean text", "\r\n"]
+    )
+    expected = texts.str.replace_all(r"\s+", " ").str.strip_chars()
+    assert collapse_whitespace(texts).to_list() == expected.to_list()
+    assert texts[0] == "a  b", "the input series is not modified"

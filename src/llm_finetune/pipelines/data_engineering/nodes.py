@@ -75,6 +75,23 @@ def select_rows(dialogues: pl.DataFrame, max_rows: int | None) -> tuple[pl.DataF
     return dialogues.head(max_rows), max(dialogues.height - max_rows, 0)
 
 
+# A run of whitespace, or a whitespace character other than a plain space.
+_MESSY_WHITESPACE = r"\s\s|[^\S ]"
+
+
+def collapse_whitespace(texts: pl.Series) -> pl.Series:
+    """Turn every run of whitespace into one space and trim the ends.
+
+    The regex replacement is slow on long texts, so it only runs on the rows that need it
+    (typically a small share); the result is the same as applying it everywhere.
+    """
+    messy = texts.str.contains(_MESSY_WHITESPACE).fill_null(False).arg_true()
+    if messy.len():
+        fixed = texts.gather(messy).str.replace_all(r"\s+", " ")
+        texts = texts.clone().scatter(messy, fixed)
+    return texts.str.strip_chars()
+
+
 def clean_dialogues(
     dialogues: pl.DataFrame,
     question_prefix: str = "Q. ",
@@ -90,19 +107,15 @@ def clean_dialogues(
     prefix = re.sub(r"\s+", " ", question_prefix).lstrip()
     bare_prefix = prefix.rstrip()  # a question that is nothing but the prefix ("Q. " -> "Q.")
 
-    def normalise(column: str) -> pl.Expr:
-        return pl.col(column).str.replace_all(r"\s+", " ").str.strip_chars()
-
-    normalised = dialogues.with_columns(
-        normalise(QUESTION).alias("_question"), normalise(ANSWER).alias("_answer")
-    )
-    frame = normalised.select(
-        LINE_NUMBER,
-        pl.col("_question").alias(QUESTION),
-        pl.col("_answer").alias(ANSWER),
-        ((pl.col("_question") != pl.col(QUESTION)) | (pl.col("_answer") != pl.col(ANSWER))).alias(
-            "_whitespace_fixed"
-        ),
+    question = collapse_whitespace(dialogues[QUESTION])
+    answer = collapse_whitespace(dialogues[ANSWER])
+    frame = pl.DataFrame(
+        {
+            LINE_NUMBER: dialogues[LINE_NUMBER],
+            QUESTION: question,
+            ANSWER: answer,
+            "_whitespace_fixed": (question != dialogues[QUESTION]) | (answer != dialogues[ANSWER]),
+        }
     )
     if bare_prefix:
         is_bare = pl.col(QUESTION) == bare_prefix
