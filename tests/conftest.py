@@ -76,3 +76,18 @@ def real_dev_data() -> Path:
     if not REAL_DEV_DATA.is_file():
         pytest.fail(f"real dev data missing: {REAL_DEV_DATA} (it ships in ../shared/data)")
     return REAL_DEV_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _tracking_off_by_default(tmp_path_factory):
+    """No test writes the repository's mlflow.db, and runs in other tests stay fast.
+
+    Tracking (an MLflow run per ``kedro run``, see ``llm_finetune.hooks``) is switched off with
+    ``LLM_FINETUNE_TRACKING=off`` (subprocesses inherit it); the tracking tests switch it on. As a
+    safety net, ``MLFLOW_TRACKING_URI`` points at a store in this session's temporary directory.
+    """
+    store = tmp_path_factory.mktemp("mlflow_default") / "mlflow.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LLM_FINETUNE_TRACKING", "off")
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}")
+        yield

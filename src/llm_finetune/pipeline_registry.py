@@ -2,15 +2,17 @@
 
 from kedro.pipeline import Pipeline
 
-from llm_finetune.pipelines import data_engineering, evaluation, training
+from llm_finetune.pipelines import data_engineering, evaluation, sweep, training
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """``__default__`` runs data_engineering, training and evaluation in order."""
+    """``__default__`` runs data_engineering, training and evaluation in order; ``sweep`` (run on
+    its own) trains and evaluates every configuration of the sweep parameters."""
     pipelines = {
         "data_engineering": data_engineering.create_pipeline(),
         "training": training.create_pipeline(),
         "evaluation": evaluation.create_pipeline(),
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
+    pipelines["sweep"] = sweep.create_pipeline()
     return pipelines

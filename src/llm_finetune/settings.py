@@ -2,15 +2,26 @@
 
 from kedro.config import OmegaConfigLoader
 
+from llm_finetune.distributed import RankZeroDataCatalog
+from llm_finetune.hooks import ExperimentTracking
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     # Without "soft", an environment override (conf/hub, conf/local) replaces whole
-    # parameter blocks.
-    "merge_strategy": {"parameters": "soft"},
+    # parameter blocks (and whole sections of mlflow.yml).
+    "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
 }
 
 # kedro-mlflow registers its hooks on install; experiment tracking is configured explicitly
 # (see HOOKS) rather than by whatever plugin happens to be installed.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")
+
+# Every `kedro run` is an MLflow run: kedro-mlflow's hook, set up only when a pipeline runs with
+# tracking on (conf/base/mlflow.yml; LLM_FINETUNE_TRACKING=off disables it; rank 0 only).
+HOOKS = (ExperimentTracking(),)
+
+# Under torchrun / accelerate launch every process runs the pipeline; only rank 0 saves catalog
+# outputs, the other ranks keep them in memory for their downstream nodes.
+DATA_CATALOG_CLASS = RankZeroDataCatalog

@@ -9,7 +9,14 @@ from kedro.pipeline import Node, Pipeline
 from llm_finetune.pipelines.evaluation import nodes, plots
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(
+    evaluation: str = "params:evaluation",
+    num_questions: str = "params:evaluation.num_questions",
+    off_topic_questions: str = "params:evaluation.off_topic_prompts",
+    **kwargs,
+) -> Pipeline:
+    """The evaluation pipeline; the first three arguments name the inputs holding those settings:
+    the parameters by default, datasets in the sweep (which evaluates with its own settings)."""
     evaluate_nodes = [
         Node(
             nodes.evaluate_model,
@@ -18,7 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "eval_questions",
                 "off_topic_prompts",
                 "tokenized_test",
-                "params:evaluation",
+                evaluation,
             ],
             outputs=[f"{model}_answers", f"{model}_off_topic_answers", f"{model}_perplexity"],
             name=f"evaluate_{model}_model",
@@ -29,13 +36,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 nodes.select_eval_questions,
-                inputs=["test_qa", "params:evaluation.num_questions"],
+                inputs=["test_qa", num_questions],
                 outputs="eval_questions",
                 name="select_eval_questions",
             ),
             Node(
                 nodes.render_off_topic_prompts,
-                inputs=["params:evaluation.off_topic_prompts", "params:prompt_template"],
+                inputs=[off_topic_questions, "params:prompt_template"],
                 outputs="off_topic_prompts",
                 name="render_off_topic_prompts",
             ),
@@ -54,7 +61,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "fine_tuned_answers",
                     "base_perplexity",
                     "fine_tuned_perplexity",
-                    "params:evaluation",
+                    evaluation,
                 ],
                 outputs="evaluation_metrics",
                 name="build_evaluation_metrics",
@@ -62,7 +69,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 nodes.build_off_topic_probe,
                 inputs=[
-                    "params:evaluation.off_topic_prompts",
+                    off_topic_questions,
                     "base_off_topic_answers",
                     "fine_tuned_off_topic_answers",
                 ],

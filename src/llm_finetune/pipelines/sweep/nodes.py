@@ -1,0 +1,164 @@
+"""Nodes of the sweep: per-configuration settings, one summary row per configuration, the table and
+the plot. ``pandas`` is the only heavy import; matplotlib is imported inside the plot function."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from llm_finetune.pipelines.sweep.grid import (
+    OPEN_SECTIONS,
+    apply_overrides,
+    expand,
+    flatten,
+    training_for,
+)
+from llm_finetune.plotting import new_figure
+
+# evaluation_metrics[model][name] -> sweep_results column (fine-tuned, then base for reference)
+RESULT_METRICS = ("perplexity", "token_f1", "rouge_l", "bleu", "exact_match", "eos_rate")
+SUMMARY_FIELDS = ("train_loss", "global_step", "wall_time_s", "tokens_per_second")
+
+
+def configure_training_for(name: str) -> Callable[..., tuple[dict, dict, dict]]:
+    """The node function that builds configuration ``name``'s settings from the run's parameters.
+
+    The pipeline is built from the configuration files; the node reads the configurations again
+    from the run's parameters, so a run that lacks ``name`` (another ``--env``) fails here.
+    """
+
+    def configure_training(
+        training: dict[str, Any], sweep: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+        """``training`` with ``sweep.training`` and this configuration's overrides applied.
+
+        Returns the configuration (name, overrides), its ``training`` block and that block's
+        ``tokenization`` section (the training pipeline takes both).
+        """
+        configurations = {c.name: c for c in expand(sweep)}
+        if name not in configurations:
+            raise ValueError(
+                f"sweep configuration {name!r} is not among this run's configurations "
+                f"({sorted(configurations)}). The sweep pipeline is built from conf/base and "
+                "conf/local (or $KEDRO_ENV): to sweep another environment's configurations, run "
+                "with KEDRO_ENV=<env> instead of --env <env>"
+            )
+        configuration = configurations[name]
+        settings = training_for(configuration, training, sweep.get("training") or {})
+        described = {"name": name, "overrides": dict(configuration.overrides)}
+        return described, settings, settings["tokenization"]
+
+    configure_training.__qualname__ = f"configure_training[{name}]"
+    return configure_training
+
+
+def configure_evaluation(
+    evaluation: dict[str, Any], sweep_evaluation: dict[str, Any] | None
+) -> tuple[dict[str, Any], int | None, list[str]]:
+    """``evaluation`` with the ``sweep.evaluation`` overrides, shared by every configuration.
+
+    Returns the settings and, separately, the two entries the evaluation pipeline takes on their
+    own: ``num_questions`` and ``off_topic_prompts``.
+    """
+    settings = apply_overrides(
+        evaluation, flatten(sweep_evaluation or {}), where="sweep.evaluation"
+    )
+    return settings, settings["num_questions"], list(settings["off_topic_prompts"] or [])
+
+
+def configure_tokenization(
+    training: dict[str, Any], sweep_training: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The tokenization of the shared test set (both models' perplexity is measured on it):
+    ``training.tokenization`` with the ``sweep.training`` overrides, without any configuration's."""
+    settings = apply_overrides(
+        training, flatten(sweep_training or {}), where="sweep.training", open_sections=OPEN_SECTIONS
+    )
+    return settings["tokenization"]
+
+
+def summarize_configuration(
+    configuration: Mapping[str, Any],
+    training_metrics: Mapping[str, Any],
+    evaluation_metrics: Mapping[str, Any],
+) -> dict[str, Any]:
+    """One configuration's row of ``sweep_results`` (plus its eval-loss curve for the plot)."""
+    history = training_metrics.get("log_history") or []
+    curve = [(e["step"], e["eval_loss"]) for e in history if "eval_loss" in e and "step" in e]
+    summary = training_metrics.get("summary") or {}
+    row: dict[str, Any] = {"configuration": configuration["name"]}
+    row.update(configuration.get("overrides") or {})
+    row["final_eval_loss"] = curve[-1][1] if curve else None
+    row["best_eval_loss"] = min(loss for _, loss in curve) if curve else None
+    row["best_eval_step"] = min(curve, key=lambda point: point[1])[0] if curve else None
+    for name in SUMMARY_FIELDS:
+        row[name] = summary.get(name)
+    row["trainable_parameters"] = summary.get("trainable_parameters")
+    for name in RESULT_METRICS:
+        column = "answer_perplexity" if name == "perplexity" else name
+        row[column] = evaluation_metrics["fine_tuned"].get(name)
+        row[f"base_{column}"] = evaluation_metrics["base"].get(name)
+    row["num_questions"] = evaluation_metrics.get("num_questions")
+    row["eval_loss_curve"] = {
+        "steps": [step for step, _ in curve],
+        "eval_loss": [loss for _, loss in curve],
+    }
+    return row
+
+
+def build_sweep_results(*summaries: Mapping[str, Any]) -> pd.DataFrame:
+    """``sweep_results``: one row per configuration, in sweep order (overrides, losses, scores)."""
+    rows = [{k: v for k, v in s.items() if k != "eval_loss_curve"} for s in summaries]
+    return pd.DataFrame(rows)
+
+
+def plot_sweep(*summaries: Mapping[str, Any]) -> Any:
+    """Eval loss per step for every configuration, and each one's held-out answer perplexity
+    (the base model's as a dashed line)."""
+    figure = new_figure((13, 4.5))
+    curves, bars = figure.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
+    names = [summary["configuration"] for summary in summaries]
+    for summary in summaries:
+        curve = summary["eval_loss_curve"]
+        if curve["steps"]:
+            curves.plot(curve["steps"], curve["eval_loss"], "o-", label=summary["configuration"])
+    curves.set_xlabel("optimizer step")
+    curves.set_ylabel("eval loss (cross-entropy)")
+    curves.set_title("Eval loss per configuration")
+    curves.grid(alpha=0.3)
+    if any(summary["eval_loss_curve"]["steps"] for summary in summaries):
+        curves.legend(fontsize=8)
+    perplexities = [_number(summary.get("answer_perplexity")) for summary in summaries]
+    drawn = bars.bar(range(len(names)), perplexities, color="#1f77b4")
+    bars.bar_label(drawn, fmt="%.2f", fontsize=8, padding=2)
+    base = [_number(s.get("base_answer_perplexity")) for s in summaries]
+    if base and base[0]:
+        bars.axhline(base[0], color="#8c8c8c", linestyle="--", label=f"base {base[0]:.2f}")
+        bars.legend(fontsize=8)
+    bars.set_xticks(range(len(names)), names, rotation=25, ha="right", fontsize=8)
+    bars.set_ylabel("answer perplexity (lower is better)")
+    bars.set_title("Held-out answer perplexity")
+    bars.grid(axis="y", alpha=0.3)
+    figure.suptitle(f"Hyperparameter sweep: {len(names)} configurations")
+    figure.tight_layout()
+    return figure
+
+
+def _number(value: Any) -> float:
+    if value is None:
+        return 0.0
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
+
+
+def invalid_sweep(error: Exception) -> Callable[[], Any]:
+    """A node function that fails with the sweep's configuration error, so that only runs of the
+    sweep pipeline fail on it (``register_pipelines`` must not break the other pipelines)."""
+
+    def invalid_sweep_configuration() -> Any:
+        raise ValueError(f"the sweep's configuration is invalid: {error}") from error
+
+    return invalid_sweep_configuration

@@ -1,0 +1,158 @@
+"""Experiment tracking: a ``kedro run`` is an MLflow run with the project's params, metrics,
+artifacts and dataset versions (``llm_finetune.hooks``), in a temporary SQLite store."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from llm_finetune.hooks import mlflow_config, resolve_tracking_uri, tracking_enabled
+from tests.mlflow_support import (
+    artifact_names,
+    copy_project,
+    metric_steps,
+    run_tracked,
+    save_tiny_model,
+    tiny_run_params,
+)
+
+REPORT_FILES = {
+    "data_quality_report.json",
+    "model_report.json",
+    "loss_plot.png",
+    "learning_rate_plot.png",
+    "metrics_plot.png",
+    "evaluation_metrics.json",
+    "comparison_table.csv",
+    "comparison_table.html",
+    "off_topic_probe.json",
+}
+
+
+@pytest.fixture(scope="module")
+def tracked(tmp_path_factory):
+    """The default pipeline (data_engineering, training, evaluation) on a tiny model, tracked."""
+    tmp = tmp_path_factory.mktemp("tracking")
+    project = copy_project(tmp / "project", experiment="test_tracking")
+    model_dir = save_tiny_model(tmp / "tiny_model")
+    result = run_tracked(project, ["__default__"], tiny_run_params(model_dir))
+    result["project"] = project
+    return result
+
+
+def test_a_run_is_an_mlflow_run_with_the_kedro_parameters(tracked):
+    run = tracked["run"]
+    assert run.info.status == "FINISHED"
+    params = run.data.params
+    assert params["training.trainer.max_steps"] == "4"  # the runtime override
+    assert params["training.trainer.learning_rate"] == "1e-05"
+    assert params["data_engineering.test_fraction"] == "0.1"
+    assert params["evaluation.num_questions"] == "2"
+    assert run.data.tags["kedro_command"].startswith("kedro run")
+    assert run.info.run_name == "__default__"
+
+
+def test_metrics_include_per_step_losses_quality_and_evaluation(tracked):
+    client, run = tracked["client"], tracked["run"]
+    metrics = run.data.metrics
+    assert metric_steps(client, run.info.run_id, "loss") == [1, 2, 3, 4]
+    assert metric_steps(client, run.info.run_id, "learning_rate") == [1, 2, 3, 4]
+    assert metric_steps(client, run.info.run_id, "eval_loss") == [2, 4]
+    assert metrics["data_quality.rows_read"] > metrics["data_quality.rows_kept"] > 0
+    assert "data_quality.dropped_by_reason.duplicate" in metrics
+    for model in ("base", "fine_tuned"):
+        assert metrics[f"{model}.perplexity"] > 1
+        assert 0 <= metrics[f"{model}.token_f1"] <= 1
+    assert metrics["num_questions"] == 2
+    assert metrics["training.global_step"] == 4
+    assert not [key for key in metrics if key.startswith("generation")]
+
+
+def test_reports_and_plots_are_artifacts(tracked):
+    assert artifact_names(tracked["client"], tracked["run"].info.run_id) == REPORT_FILES
+    artifacts = Path(tracked["run"].info.artifact_uri.removeprefix("file://"))
+    # The store's artifacts sit next to its database, never in the project or the repository.
+    assert artifacts.is_relative_to(Path(mlflow_db()).parent / "mlruns")
+    assert not (tracked["project"] / "mlflow.db").exists()
+    assert not (tracked["project"] / "mlruns").exists()
+
+
+def test_dataset_versions_are_tagged(tracked):
+    tags = tracked["run"].data.tags
+    session_id = tracked["session_id"]  # the save version of everything this run wrote
+    for name in ("train_qa", "test_qa", "fine_tuned_model", "evaluation_metrics"):
+        assert tags[f"dataset_version.{name}"] == session_id, name
+    assert Path(tags["base_model.source"]).name == "tiny_model"
+
+
+def mlflow_db() -> str:
+    return os.environ["MLFLOW_TRACKING_URI"].removeprefix("sqlite:///")
+
+
+# ---------- configuration ----------
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({}, True),
+        ({"LLM_FINETUNE_TRACKING": "off"}, False),
+        ({"LLM_FINETUNE_TRACKING": "0"}, False),
+        ({"LLM_FINETUNE_TRACKING": "on"}, True),
+        ({"LLM_FINETUNE_TRACKING": "on", "RANK": "0"}, True),
+        ({"LLM_FINETUNE_TRACKING": "on", "RANK": "1"}, False),  # torchrun: rank 0 tracks
+    ],
+)
+def test_tracking_switch(monkeypatch, env, expected):
+    monkeypatch.delenv("LLM_FINETUNE_TRACKING", raising=False)
+    monkeypatch.delenv("RANK", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert tracking_enabled() is expected
+
+
+def test_tracking_uri_precedence_and_project_relative_sqlite(monkeypatch, tmp_path):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert resolve_tracking_uri(None, tmp_path) == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    assert resolve_tracking_uri("sqlite:///runs/x.db", tmp_path) == (
+        f"sqlite:///{tmp_path.resolve()}/runs/x.db"
+    )
+    assert (tmp_path / "runs").is_dir()  # SQLite creates the file, not its folder
+    assert resolve_tracking_uri("sqlite:////abs/x.db", tmp_path) == "sqlite:////abs/x.db"
+    assert resolve_tracking_uri("http://127.0.0.1:5000", tmp_path) == "http://127.0.0.1:5000"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://server:5000")
+    assert resolve_tracking_uri("sqlite:///mlflow.db", tmp_path) == "http://server:5000"
+
+
+def test_mlflow_config_puts_local_artifacts_next_to_the_database(monkeypatch, tmp_path):
+    from kedro.config import OmegaConfigLoader
+
+    from tests.conftest import PROJECT_ROOT
+
+    class Context:  # what mlflow_config reads of a KedroContext
+        project_path = tmp_path
+        config_loader = OmegaConfigLoader(
+            str(PROJECT_ROOT / "conf"), base_env="base", default_run_env="base"
+        )
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    config = mlflow_config(Context())
+    assert config["server"]["mlflow_tracking_uri"] == f"sqlite:///{tmp_path.resolve()}/mlflow.db"
+    create = config["tracking"]["experiment"]["create_experiment_kwargs"]
+    assert create["artifact_location"] == (tmp_path.resolve() / "mlruns").as_uri()
+    assert config["tracking"]["experiment"]["name"] == "llm_finetune"
+    assert config["tracking"]["params"]["dict_params"]["flatten"] is True
+
+
+def test_settings_do_not_import_mlflow():
+    """Every kedro command imports the settings: tracking must cost nothing until a run."""
+    imported = "sorted(m for m in sys.modules if 'mlflow' in m)"
+    code = f"import sys, llm_finetune.settings; print({imported})"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
