@@ -10,7 +10,7 @@ optimizer step), written out so that only the step is timed.
 - ``full``: the project's default for this device (``conf/base`` on CPU, ``conf/gpu`` on CUDA):
   packed rows isolated by position ids, the configured optimizer and precision.
 - ``lora``: the same with the configured LoRA adapters.
-- ``full_chunked``: ``full`` with the chunked loss (logits only for labelled positions).
+- ``full_chunked``: ``full`` with the chunked loss forced on (logits only for labelled positions).
 - ``budget_rows``: ``--budget``-token packed rows (the GPU-style layout), for comparison.
 
     .venv/bin/python benchmarks/train_throughput.py [--model smollm2-135m-instruct]
