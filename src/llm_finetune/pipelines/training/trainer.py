@@ -41,6 +41,10 @@ def make_trainer_class(chunk_tokens: int | None = None) -> type:
             # Like the HF loss: the mean over the labelled tokens of the whole accumulated batch.
             denominator = count if num_items_in_batch is None else num_items_in_batch
             loss = total / denominator
+            if self.args.average_tokens_across_devices and num_items_in_batch is not None:
+                # num_items_in_batch counts every process's tokens and DDP averages gradients over
+                # processes: scale back up, exactly as Trainer.compute_loss does.
+                loss = loss * (self.accelerator.num_processes // self.get_tp_size())
             # Evaluation asks for outputs: no logits exist, by design.
             return (loss, {"loss": loss}) if return_outputs else loss
 
