@@ -26,7 +26,7 @@ from llm_finetune.chat_session import (
     ChatPrompt,
     Turn,
     add_model_arguments,
-    chat_model_from_args,
+    start_chat,
 )
 
 QUIT_COMMANDS = {"/quit", "/exit", ""}
@@ -121,13 +121,9 @@ def _stream_to(bot: ChatModel, prompt: ChatPrompt, stdout: TextIO) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    print(DISCLAIMER, flush=True)
-    try:
-        bot = chat_model_from_args(args)
-    except ChatError as error:
-        print(f"error: {error}", file=sys.stderr)
+    bot = start_chat(args)
+    if bot is None:
         return 1
-    print(f"Model: {bot.source}")
     print(f"Generation: {bot.settings.describe()}; context {bot.context_tokens} tokens")
     print(
         "Type a question and press Enter. /reset clears the history; an empty line or /quit exits."

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -507,3 +508,18 @@ def _load_from_catalog(project_path: Path, version: str | None, env: str | None)
             ) from error
     label = f"{MODEL_ENTRY} version {version}" if version else MODEL_ENTRY
     return LoadedChatModel(model, tokenizer, template, f"{label} of {project_path}")
+
+
+def start_chat(args: argparse.Namespace) -> ChatModel | None:
+    """The start of every chat UI: show the disclaimer, load the model, print its source.
+
+    Returns None (after a one-line error on stderr) when the model cannot be loaded.
+    """
+    print(DISCLAIMER, flush=True)
+    try:
+        bot = chat_model_from_args(args)
+    except ChatError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+    print(f"Model: {bot.source}", flush=True)
+    return bot

@@ -7,6 +7,7 @@ saves them. ``matplotlib`` is imported inside functions (every kedro command imp
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,14 @@ def new_figure(figsize: tuple[float, float]) -> Any:
     figure = Figure(figsize=figsize)
     FigureCanvasAgg(figure)
     return figure
+
+
+def bar_height(value: Any) -> float:
+    """Missing or non-finite values plot as 0-height bars instead of failing the plot."""
+    if value is None:
+        return 0.0
+    value = float(value)
+    return value if math.isfinite(value) else 0.0
 
 
 def logged_series(training_metrics: Mapping[str, Any], key: str) -> tuple[list[int], list[float]]:

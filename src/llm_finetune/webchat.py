@@ -21,8 +21,8 @@ from llm_finetune.chat_session import (
     ChatError,
     ChatModel,
     add_model_arguments,
-    chat_model_from_args,
     messages_to_turns,
+    start_chat,
 )
 
 HOST = "127.0.0.1"  # never another interface: the page is for the local user only
@@ -134,13 +134,9 @@ def launch(app: Any, port: int, *, block: bool = True) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    print(DISCLAIMER, flush=True)
-    try:
-        bot = chat_model_from_args(args)
-    except ChatError as error:
-        print(f"error: {error}", file=sys.stderr)
+    bot = start_chat(args)
+    if bot is None:
         return 1
-    print(f"Model: {bot.source}", flush=True)
     print(f"Serving the chat on http://{HOST}:{args.port} (Ctrl-C stops it)", flush=True)
     try:
         launch(build_app(bot), args.port)

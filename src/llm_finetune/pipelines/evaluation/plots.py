@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from llm_finetune.plotting import draw_loss_curves, new_figure
+from llm_finetune.plotting import bar_height, draw_loss_curves, new_figure
 
 # Scores in [0, 1]; BLEU (0-100) and perplexity get their own panels.
 RATE_METRICS = (
@@ -21,9 +20,7 @@ COLORS = {"base": "#8c8c8c", "fine_tuned": "#1f77b4"}
 LABELS = {"base": "base", "fine_tuned": "fine-tuned"}
 
 
-def plot_metrics(
-    evaluation_metrics: Mapping[str, Any], training_metrics: Mapping[str, Any]
-) -> Any:
+def plot_metrics(evaluation_metrics: Mapping[str, Any], training_metrics: Mapping[str, Any]) -> Any:
     """Grouped bars, base vs fine-tuned (the [0, 1] scores, BLEU, answer-token perplexity), with
     the fine-tuning loss curves next to them."""
     fig = new_figure((18, 4.2))
@@ -32,7 +29,7 @@ def plot_metrics(
     width = 0.38
     for ax, names in panels:
         for offset, model in ((-width / 2, "base"), (width / 2, "fine_tuned")):
-            values = [_number(evaluation_metrics[model].get(name)) for name in names]
+            values = [bar_height(evaluation_metrics[model].get(name)) for name in names]
             bars = ax.bar(
                 [i + offset for i in range(len(names))],
                 values,
@@ -53,11 +50,3 @@ def plot_metrics(
     fig.suptitle(f"Base vs fine-tuned on {evaluation_metrics.get('num_questions', '?')} questions")
     fig.tight_layout()
     return fig
-
-
-def _number(value: Any) -> float:
-    """Missing or non-finite values plot as 0-height bars (labelled 0.00) instead of failing."""
-    if value is None:
-        return 0.0
-    value = float(value)
-    return value if math.isfinite(value) else 0.0

@@ -3,7 +3,6 @@ the plot. ``pandas`` is the only heavy import; matplotlib is imported inside the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,7 +15,7 @@ from llm_finetune.pipelines.sweep.grid import (
     flatten,
     training_for,
 )
-from llm_finetune.plotting import new_figure
+from llm_finetune.plotting import bar_height, new_figure
 
 # evaluation_metrics[model][name] -> sweep_results column (fine-tuned, then base for reference)
 RESULT_METRICS = ("perplexity", "token_f1", "rouge_l", "bleu", "exact_match", "eos_rate")
@@ -131,10 +130,10 @@ def plot_sweep(*summaries: Mapping[str, Any]) -> Any:
     curves.grid(alpha=0.3)
     if any(summary["eval_loss_curve"]["steps"] for summary in summaries):
         curves.legend(fontsize=8)
-    perplexities = [_number(summary.get("answer_perplexity")) for summary in summaries]
+    perplexities = [bar_height(summary.get("answer_perplexity")) for summary in summaries]
     drawn = bars.bar(range(len(names)), perplexities, color="#1f77b4")
     bars.bar_label(drawn, fmt="%.2f", fontsize=8, padding=2)
-    base = [_number(s.get("base_answer_perplexity")) for s in summaries]
+    base = [bar_height(s.get("base_answer_perplexity")) for s in summaries]
     if base and base[0]:
         bars.axhline(base[0], color="#8c8c8c", linestyle="--", label=f"base {base[0]:.2f}")
         bars.legend(fontsize=8)
@@ -145,13 +144,6 @@ def plot_sweep(*summaries: Mapping[str, Any]) -> Any:
     figure.suptitle(f"Hyperparameter sweep: {len(names)} configurations")
     figure.tight_layout()
     return figure
-
-
-def _number(value: Any) -> float:
-    if value is None:
-        return 0.0
-    value = float(value)
-    return value if math.isfinite(value) else 0.0
 
 
 def invalid_sweep(error: Exception) -> Callable[[], Any]:
