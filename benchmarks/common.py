@@ -26,7 +26,7 @@ def real_qa_pairs() -> list[tuple[str, str]]:
     dialogues, _ = nodes.normalise_schema(raw)
     clean, _ = nodes.clean_dialogues(dialogues)
     empty = clean.head(0)
-    qa, _, _ = nodes.apply_prompt_template(clean, empty, TEMPLATE)
+    qa, *_ = nodes.apply_prompt_template(clean, empty, empty, TEMPLATE)
     return list(zip(qa["question"], qa["answer"], strict=True))
 
 

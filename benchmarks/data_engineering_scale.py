@@ -51,14 +51,13 @@ def ours(source: Path, output_dir: Path) -> dict[str, int]:
     dialogues, schema_drops = nodes.normalise_schema(raw)
     selected, not_selected = nodes.select_rows(dialogues, None)
     clean, cleaning = nodes.clean_dialogues(selected)
-    train, test = nodes.split_by_question(clean, 0.1, 123)
-    train_qa, test_qa, train_text = nodes.apply_prompt_template(train, test, TEMPLATE)
-    report = nodes.build_data_quality_report(
-        raw, schema_drops, not_selected, cleaning, train_qa, test_qa
-    )
-    for name, frame in (("train_qa", train_qa), ("test_qa", test_qa), ("train_text", train_text)):
+    splits = nodes.split_by_question(clean, 0.1, 0.1, 123)
+    *qa, train_text = nodes.apply_prompt_template(*splits, TEMPLATE)
+    report = nodes.build_data_quality_report(raw, schema_drops, not_selected, cleaning, *qa)
+    outputs = dict(zip(("train_qa", "validation_qa", "test_qa"), qa, strict=True))
+    for name, frame in {**outputs, "train_text": train_text}.items():
         frame.write_ndjson(output_dir / f"{name}.jsonl")
-    return {"kept": report["rows_kept"], "train": train_qa.height, "test": test_qa.height}
+    return {"kept": report["rows_kept"], **{name: f.height for name, f in outputs.items()}}
 
 
 def per_row_apply(source: Path, output_dir: Path) -> dict[str, int]:
@@ -82,19 +81,27 @@ def per_row_apply(source: Path, output_dir: Path) -> dict[str, int]:
     clean = clean.drop_duplicates(subset=["question", "answer"])
     questions = clean["question"].unique()
     order = np.random.default_rng(123).permutation(len(questions))
-    test_questions = set(questions[order[: round(len(questions) * 0.1)]])
+    held_out = round(len(questions) * 0.1)
+    test_questions = set(questions[order[:held_out]])
+    validation_questions = set(questions[order[held_out : 2 * held_out]])
     in_test = clean["question"].apply(lambda q: q in test_questions)
-    train, test = clean[~in_test], clean[in_test]
+    in_validation = clean["question"].apply(lambda q: q in validation_questions)
+    splits = {
+        "train_qa": clean[~in_test & ~in_validation],
+        "validation_qa": clean[in_validation],
+        "test_qa": clean[in_test],
+    }
 
     def template(split: pd.DataFrame) -> pd.DataFrame:
         prompts = split["question"].apply(lambda q: f"### Question:\n{q}\n### Answer:\n")
         return pd.DataFrame({"question": prompts, "answer": split["answer"]})
 
-    train_qa, test_qa = template(train), template(test)
+    outputs = {name: template(split) for name, split in splits.items()}
+    train_qa = outputs["train_qa"]
     train_text = pd.DataFrame({"text": train_qa["question"] + train_qa["answer"]})
-    for name, split in (("train_qa", train_qa), ("test_qa", test_qa), ("train_text", train_text)):
+    for name, split in {**outputs, "train_text": train_text}.items():
         split.to_json(output_dir / f"{name}.jsonl", orient="records", lines=True, force_ascii=False)
-    return {"kept": len(clean), "train": len(train_qa), "test": len(test_qa)}
+    return {"kept": len(clean), **{name: len(frame) for name, frame in outputs.items()}}
 
 
 def main() -> None:
@@ -117,12 +124,16 @@ def main() -> None:
                 started = time.perf_counter()
                 results[name] = run(source, output_dir)
                 times[name].append(time.perf_counter() - started)
-    print(f"{'variant':<15}{'median s':>10}{'min s':>9}{'kept':>10}{'train':>10}{'test':>8}")
+    print(
+        f"{'variant':<15}{'median s':>10}{'min s':>9}{'kept':>10}{'train':>10}{'valid':>8}"
+        f"{'test':>8}"
+    )
     for name in variants:
         counts = results[name]
         print(
             f"{name:<15}{statistics.median(times[name]):>10.2f}{min(times[name]):>9.2f}"
-            f"{counts['kept']:>10,}{counts['train']:>10,}{counts['test']:>8,}"
+            f"{counts['kept']:>10,}{counts['train_qa']:>10,}{counts['validation_qa']:>8,}"
+            f"{counts['test_qa']:>8,}"
         )
     baseline, fast = statistics.median(times["per_row_apply"]), statistics.median(times["ours"])
     print(

@@ -47,7 +47,8 @@ def tiny_run_params(model_dir: Path) -> dict[str, Any]:
         "training": {
             "trainer": {"max_steps": 4, "eval_steps": 2, "save_steps": 4, "logging_steps": 1},
         },
-        "evaluation": {"num_questions": 2, "generation": {"max_new_tokens": 4}},
+        "evaluation": {"num_questions": 2},
+        "generation": {"max_new_tokens": 4},
     }
 
 

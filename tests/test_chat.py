@@ -6,6 +6,7 @@ it answers with visible text ("Hi. Eye strain ...") instead of random whitespace
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import shutil
@@ -22,9 +23,10 @@ from llm_finetune.chat_session import (
     QUIET_LOGGERS,
     ChatError,
     ChatModel,
-    GenerationSettings,
+    ChatOptions,
     Turn,
     build_prompt,
+    describe,
     load_chat_model,
     messages_to_turns,
     prompt_ids,
@@ -173,12 +175,12 @@ def test_history_truncation_keeps_the_newest_turns_within_the_budget(tiny_tokeni
 
 
 def test_context_budget_is_the_model_context_minus_the_answer(tiny_tokenizer, tiny_model):
-    bot = ChatModel(tiny_model, tiny_tokenizer, settings=GenerationSettings(max_new_tokens=100))
+    bot = ChatModel(tiny_model, tiny_tokenizer, options=ChatOptions(max_new_tokens=100))
     assert bot.context_tokens == tiny_model.config.max_position_embeddings == 512
     assert bot.max_prompt_tokens == 412
 
     short = ChatModel(
-        tiny_model, tiny_tokenizer, settings=GenerationSettings(16), context_override=64
+        tiny_model, tiny_tokenizer, options=ChatOptions(16), context_override=64
     )
     assert short.max_prompt_tokens == 48
     history = [Turn(f"Old question {i}?", "An old answer of some length.") for i in range(10)]
@@ -186,20 +188,37 @@ def test_context_budget_is_the_model_context_minus_the_answer(tiny_tokenizer, ti
     assert len(prompt.input_ids) <= 48 and prompt.turns_dropped > 0
 
     with pytest.raises(ChatError, match="no room"):
-        ChatModel(tiny_model, tiny_tokenizer, settings=GenerationSettings(512))
+        ChatModel(tiny_model, tiny_tokenizer, options=ChatOptions(512))
     with pytest.raises(ChatError, match="answer"):
         ChatModel(tiny_model, tiny_tokenizer, prompt_template="Q: {question}")
 
 
-def test_generation_settings_are_greedy_unless_asked():
-    assert GenerationSettings().generate_kwargs() == {"max_new_tokens": 128, "do_sample": False}
-    sampled = GenerationSettings(8, temperature=0.7).generate_kwargs()
-    assert sampled["do_sample"] and sampled["temperature"] == 0.7 and sampled["top_p"] == 1.0
-    assert GenerationSettings(8, top_p=0.9).generate_kwargs()["temperature"] == 1.0
-    assert not GenerationSettings(8, temperature=0.0).do_sample
+def test_the_chat_decodes_with_the_settings_the_model_carries(tiny_model, tiny_tokenizer):
+    from llm_finetune.generation import GenerationSettings, attach_generation_config
+
+    # A model without settings of its own: the project's defaults, as evaluation decodes.
+    assert ChatOptions().resolve(tiny_model) == GenerationSettings()
+    model = copy.deepcopy(tiny_model)
+    carried = GenerationSettings(max_new_tokens=40, repetition_penalty=1.3, no_repeat_ngram_size=3)
+    attach_generation_config(model, tiny_tokenizer, carried)
+    assert ChatOptions().resolve(model) == carried
+    bot = ChatModel(model, tiny_tokenizer)
+    assert bot.settings == carried and bot.max_prompt_tokens == 512 - 40
+    assert describe(bot.settings) == (
+        "greedy, repetition penalty 1.3, no repeated 3-grams, at most 40 new tokens"
+    )
+
+
+def test_chat_options_are_greedy_unless_asked(tiny_model):
+    assert ChatOptions(8).resolve(tiny_model).decoding()["do_sample"] is False
+    sampled = ChatOptions(8, temperature=0.7).resolve(tiny_model)
+    assert sampled.do_sample and sampled.temperature == 0.7 and sampled.top_p == 1.0
+    assert sampled.max_new_tokens == 8
+    assert ChatOptions(8, top_p=0.9).resolve(tiny_model).temperature == 1.0
+    assert not ChatOptions(8, temperature=0.0).do_sample
     for bad in ({"max_new_tokens": 0}, {"temperature": -1.0}, {"top_p": 0.0}, {"top_p": 1.5}):
         with pytest.raises(ChatError):
-            GenerationSettings(**bad)
+            ChatOptions(**bad)
 
 
 def test_web_messages_become_turns():
@@ -225,9 +244,10 @@ def test_streamed_answer_equals_the_shared_generation_function(trained):
 
     model, tokenizer = trained
     prompt = render_prompt(DEFAULT_PROMPT_TEMPLATE, QUESTION)
-    settings = GenerationSettings(max_new_tokens=12)
+    settings = ChatOptions(max_new_tokens=12).resolve(model)
     pieces = list(stream_answer(model, tokenizer, tokenizer(prompt)["input_ids"], settings))
 
+    # The evaluation's generation with the project's settings: the same answer.
     (reference,) = generate_answers(model, tokenizer, [prompt], max_new_tokens=12)
     assert len(pieces) > 1, "the answer should arrive in several pieces"
     assert "".join(pieces).strip() == reference.text
@@ -240,7 +260,8 @@ def test_closing_the_stream_stops_generation(trained):
     model, tokenizer = trained
     stop = threading.Event()
     ids = tokenizer(render_prompt(DEFAULT_PROMPT_TEMPLATE, QUESTION))["input_ids"]
-    stream = stream_answer(model, tokenizer, ids, GenerationSettings(400), stop_event=stop)
+    settings = ChatOptions(400).resolve(model)
+    stream = stream_answer(model, tokenizer, ids, settings, stop_event=stop)
     next(stream)
     stream.close()  # joins the generate thread, which must stop at the next token
     assert stop.is_set()
@@ -249,7 +270,7 @@ def test_closing_the_stream_stops_generation(trained):
 
 def test_the_chat_model_keeps_answering_with_history(trained):
     model, tokenizer = trained
-    bot = ChatModel(model, tokenizer, settings=GenerationSettings(8))
+    bot = ChatModel(model, tokenizer, options=ChatOptions(8))
     first = bot.answer([], QUESTION)
     second = bot.answer([Turn(QUESTION, first)], "Is a fever of 39 degrees dangerous?")
     assert first and second

@@ -121,4 +121,6 @@ def test_results_notebook_runs_headless(project_with_results):
     assert len(images) == 3, "metrics_plot, loss_plot and learning_rate_plot"
     html = "\n".join(o["data"].get("text/html", "") for o in outputs if "data" in o)
     assert "fine_tuned" in html and "perplexity" in html
+    assert "ci_low" in html and "wins" in html  # the paired differences table
+    assert "questions: an interval that contains 0" in text
     assert "What do you think of Mars?" in html

@@ -87,7 +87,7 @@ def comparable(text: str) -> str:
 
 def expected_answers(model_dir: Path) -> tuple[str, str]:
     """What the shared chat code answers to the two questions, the second after the first turn."""
-    from llm_finetune.chat_session import ChatModel, GenerationSettings, Turn
+    from llm_finetune.chat_session import ChatModel, ChatOptions, Turn
     from llm_finetune.datasets.hf_model import load_model_dir
     from llm_finetune.generation import generate_answers
 
@@ -95,7 +95,7 @@ def expected_answers(model_dir: Path) -> tuple[str, str]:
     prompt = render_prompt(DEFAULT_PROMPT_TEMPLATE, QUESTION)
     (first,) = generate_answers(model, tokenizer, [prompt], max_new_tokens=MAX_NEW_TOKENS)
     assert first.text, "the tiny model should answer with visible text"
-    bot = ChatModel(model, tokenizer, settings=GenerationSettings(MAX_NEW_TOKENS))
+    bot = ChatModel(model, tokenizer, options=ChatOptions(MAX_NEW_TOKENS))
     second = bot.answer([Turn(QUESTION, first.text)], SECOND_QUESTION)
     return comparable(first.text), comparable(second)
 

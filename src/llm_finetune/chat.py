@@ -26,6 +26,7 @@ from llm_finetune.chat_session import (
     ChatPrompt,
     Turn,
     add_model_arguments,
+    describe,
     start_chat,
 )
 
@@ -124,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     bot = start_chat(args)
     if bot is None:
         return 1
-    print(f"Generation: {bot.settings.describe()}; context {bot.context_tokens} tokens")
+    print(f"Generation: {describe(bot.settings)}; context {bot.context_tokens} tokens")
     print(
         "Type a question and press Enter. /reset clears the history; an empty line or /quit exits."
     )

@@ -23,10 +23,11 @@ import logging
 import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from llm_finetune.generation import GenerationSettings, carried_settings, eos_token_ids
 from llm_finetune.prompting import prompt_prefix, render_prompt
 
 #: Shown on start by the terminal chat and on the web page.
@@ -63,15 +64,17 @@ class Turn:
 
 
 @dataclass(frozen=True)
-class GenerationSettings:
-    """How answers are generated: greedy unless a temperature > 0 or a top-p < 1 is given."""
+class ChatOptions:
+    """What the user chose on the command line; unset options keep the decoding settings the
+    model carries (its ``generation_config.json``, written from ``params:generation``), so the
+    chat answers exactly as evaluation did. Sampling when a temperature > 0 or a top-p < 1."""
 
-    max_new_tokens: int = 128
+    max_new_tokens: int | None = None
     temperature: float | None = None
     top_p: float | None = None
 
     def __post_init__(self) -> None:
-        if self.max_new_tokens < 1:
+        if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ChatError(f"--max-new-tokens must be >= 1, got {self.max_new_tokens}")
         if self.temperature is not None and self.temperature < 0:
             raise ChatError(f"--temperature must be >= 0, got {self.temperature}")
@@ -82,26 +85,34 @@ class GenerationSettings:
     def do_sample(self) -> bool:
         return bool(self.temperature) or (self.top_p is not None and self.top_p < 1)
 
-    def generate_kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for ``model.generate`` (sampling knobs only when sampling)."""
-        kwargs: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": False}
+    def resolve(self, model: Any) -> GenerationSettings:
+        """The model's decoding settings with these options applied."""
+        settings = carried_settings(model)
+        if self.max_new_tokens is not None:
+            settings = replace(settings, max_new_tokens=self.max_new_tokens)
         if self.do_sample:
-            kwargs.update(
+            settings = replace(
+                settings,
                 do_sample=True,
                 temperature=self.temperature or 1.0,
                 top_p=1.0 if self.top_p is None else self.top_p,
                 top_k=0,
             )
-        return kwargs
+        return settings
 
-    def describe(self) -> str:
-        if not self.do_sample:
-            return f"greedy, at most {self.max_new_tokens} new tokens"
-        kwargs = self.generate_kwargs()
-        return (
-            f"sampling (temperature {kwargs['temperature']}, top-p {kwargs['top_p']}), "
-            f"at most {self.max_new_tokens} new tokens"
-        )
+
+def describe(settings: GenerationSettings) -> str:
+    """One line for the chat's header: how answers are decoded."""
+    how = (
+        f"sampling (temperature {settings.temperature}, top-p {settings.top_p})"
+        if settings.do_sample
+        else "greedy"
+    )
+    if settings.repetition_penalty != 1.0:
+        how += f", repetition penalty {settings.repetition_penalty}"
+    if settings.no_repeat_ngram_size:
+        how += f", no repeated {settings.no_repeat_ngram_size}-grams"
+    return f"{how}, at most {settings.max_new_tokens} new tokens"
 
 
 @dataclass(frozen=True)
@@ -213,15 +224,15 @@ def stream_answer(
     *,
     stop_event: threading.Event | None = None,
 ) -> Iterator[str]:
-    """Yield the answer's text as it is generated, stopping at EOS or ``max_new_tokens``.
+    """Yield the answer's text as it is generated with ``settings`` (the decoding fields of
+    :class:`~llm_finetune.generation.GenerationSettings`, as in evaluation), stopping at EOS or
+    ``max_new_tokens``.
 
     ``generate`` runs in a thread. Closing the iterator early (or setting ``stop_event``) ends
     generation at the next token; an error raised by ``generate`` is raised here.
     """
     import torch
     from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
-
-    from llm_finetune.generation import eos_token_ids
 
     stop = stop_event or threading.Event()
 
@@ -245,7 +256,7 @@ def stream_answer(
                     eos_token_id=eos_token_ids(model, tokenizer),
                     pad_token_id=tokenizer.pad_token_id,
                     use_cache=True,
-                    **settings.generate_kwargs(),
+                    **settings.decoding(),
                 )
         except BaseException as error:  # reported by the consuming thread
             failures.append(error)
@@ -276,7 +287,7 @@ class ChatModel:
     model: Any
     tokenizer: Any
     prompt_template: str = DEFAULT_PROMPT_TEMPLATE
-    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    options: ChatOptions = field(default_factory=ChatOptions)
     context_override: int | None = None
     source: str = "model"
 
@@ -288,6 +299,8 @@ class ChatModel:
         if self.tokenizer.eos_token_id is None:
             raise ChatError("the tokenizer has no EOS token: answers could never stop")
         self.context_tokens = context_tokens(self.model, self.context_override)
+        #: The decoding settings every answer uses: the model's own, with the user's options.
+        self.settings = self.options.resolve(self.model)
         if self.settings.max_new_tokens >= self.context_tokens:
             raise ChatError(
                 f"--max-new-tokens {self.settings.max_new_tokens} leaves no room for the question "
@@ -356,7 +369,12 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
         help="a plain save_pretrained directory instead of the catalog",
     )
     gen = parser.add_argument_group("generation")
-    gen.add_argument("--max-new-tokens", type=int, default=128, help="answer length limit")
+    gen.add_argument(
+        "--max-new-tokens",
+        type=int,
+        default=None,
+        help="answer length limit (default: the model's generation_config.json)",
+    )
     gen.add_argument(
         "--temperature",
         type=float,
@@ -377,7 +395,7 @@ def add_model_arguments(parser: argparse.ArgumentParser) -> None:
 
 def chat_model_from_args(args: argparse.Namespace) -> ChatModel:
     """Validate the generation options, load the model and wrap it in a :class:`ChatModel`."""
-    settings = GenerationSettings(args.max_new_tokens, args.temperature, args.top_p)
+    options = ChatOptions(args.max_new_tokens, args.temperature, args.top_p)
     quiet_logs(args.verbose)
     loaded = load_chat_model(
         project=args.project, model_dir=args.model_dir, version=args.version, env=args.env
@@ -387,7 +405,7 @@ def chat_model_from_args(args: argparse.Namespace) -> ChatModel:
         loaded.model,
         loaded.tokenizer,
         loaded.prompt_template,
-        settings,
+        options,
         context_override=args.context_tokens,
         source=loaded.source,
     )

@@ -21,6 +21,7 @@ from llm_finetune.chat_session import (
     ChatError,
     ChatModel,
     add_model_arguments,
+    describe,
     messages_to_turns,
     start_chat,
 )
@@ -89,7 +90,7 @@ def build_app(bot: ChatModel) -> Any:
         gr.Markdown(f"# {TITLE}")
         gr.Markdown(f"**{DISCLAIMER}**", elem_id="disclaimer")
         gr.Markdown(
-            f"Model: `{bot.source}` · {bot.settings.describe()} · "
+            f"Model: `{bot.source}` · {describe(bot.settings)} · "
             f"context {bot.context_tokens} tokens",
             elem_id="model-info",
         )

@@ -309,60 +309,88 @@ def grouped_frame(n_questions: int = 40) -> pl.DataFrame:
 def test_split_by_question_is_grouped():
     frame = grouped_frame()
 
-    train, test = split_by_question(frame, test_fraction=0.25, seed=7)
+    train, validation, test = split_by_question(frame, 0.2, 0.25, seed=7)
 
-    assert set(train["question"]).isdisjoint(set(test["question"]))
-    assert train.height + test.height == frame.height
-    assert sorted(pl.concat([train, test])[LINE_NUMBER].to_list()) == frame[LINE_NUMBER].to_list()
-    # every copy of a test question went to test
+    splits = (train, validation, test)
+    for index, first in enumerate(splits):
+        for second in splits[index + 1 :]:
+            assert set(first["question"]).isdisjoint(set(second["question"]))
+    assert sum(split.height for split in splits) == frame.height
+    assert sorted(pl.concat(splits)[LINE_NUMBER].to_list()) == frame[LINE_NUMBER].to_list()
+    # every copy of a held-out question went to its split
     copies = frame.group_by("question").len()
-    test_copies = test.group_by("question").len()
-    assert (
-        test_copies.join(copies, on="question")
-        .filter(pl.col("len") != pl.col("len_right"))
-        .is_empty()
-    )
-    assert test["question"].n_unique() == 10  # 25 % of 40 questions, not of the rows
+    for held_out in (validation, test):
+        held_out_copies = held_out.group_by("question").len()
+        assert (
+            held_out_copies.join(copies, on="question")
+            .filter(pl.col("len") != pl.col("len_right"))
+            .is_empty()
+        )
+    # shares of the 40 questions, not of the rows
+    assert test["question"].n_unique() == 10 and validation["question"].n_unique() == 8
 
 
 def test_split_by_question_is_deterministic_for_a_seed_and_varies_across_seeds():
     frame = grouped_frame()
 
-    first = split_by_question(frame, 0.2, seed=123)
-    again = split_by_question(frame, 0.2, seed=123)
-    other = split_by_question(frame, 0.2, seed=124)
+    first = split_by_question(frame, 0.2, 0.2, seed=123)
+    again = split_by_question(frame, 0.2, 0.2, seed=123)
+    other = split_by_question(frame, 0.2, 0.2, seed=124)
 
-    assert first[0].equals(again[0]) and first[1].equals(again[1])
-    assert set(first[1]["question"]) != set(other[1]["question"])
+    assert all(a.equals(b) for a, b in zip(first, again, strict=True))
+    assert set(first[2]["question"]) != set(other[2]["question"])
 
 
 @pytest.mark.parametrize(
-    ("n_questions", "fraction", "n_test"),
-    [(100, 0.1, 10), (100, 0.25, 25), (10, 0.001, 1), (10, 0.99, 9), (2, 0.5, 1)],
+    ("n_questions", "validation", "test", "sizes"),
+    [
+        (100, 0.1, 0.1, (80, 10, 10)),
+        (100, 0.05, 0.25, (70, 5, 25)),
+        (10, 0.1, 0.1, (8, 1, 1)),
+        (3, 0.3, 0.3, (1, 1, 1)),
+    ],
 )
-def test_split_by_question_respects_the_fraction(n_questions, fraction, n_test):
+def test_split_by_question_respects_the_fractions(n_questions, validation, test, sizes):
     frame = dialogues([f"Question number {i}?" for i in range(n_questions)])
 
-    train, test = split_by_question(frame, fraction, seed=1)
+    splits = split_by_question(frame, validation, test, seed=1)
 
-    assert test.height == n_test
-    assert train.height == n_questions - n_test
+    assert tuple(split.height for split in splits) == sizes
 
 
 @pytest.mark.parametrize(
-    "frame",
-    [dialogues([]), dialogues(["Only question?"]), dialogues(["Same question?"] * 5)],
-    ids=["empty", "one-row", "one-question-many-rows"],
+    ("frame", "empty"),
+    [
+        (dialogues([]), "train and validation and test"),
+        (dialogues(["Only question?"]), "validation and test"),
+        (dialogues(["Same question?"] * 5), "validation and test"),
+        (dialogues([f"Question {i}?" for i in range(4)]), "validation and test"),
+        (dialogues([f"Question {i}?" for i in range(6)]), "validation"),
+    ],
+    ids=["empty", "one-row", "one-question-many-rows", "tiny", "small"],
 )
-def test_split_by_question_needs_two_questions(frame):
-    with pytest.raises(ValueError, match="at least 2 distinct questions"):
-        split_by_question(frame, 0.5, seed=1)
+def test_split_by_question_names_an_empty_split(frame, empty):
+    with pytest.raises(ValueError, match=f"the {empty} split would be empty"):
+        split_by_question(frame, 0.05, 0.1, seed=1)
 
 
-@pytest.mark.parametrize("fraction", [0, 1, -0.1, 1.5])
-def test_split_by_question_rejects_bad_fraction(fraction):
-    with pytest.raises(ValueError, match="test_fraction must be between 0 and 1"):
-        split_by_question(grouped_frame(), fraction, seed=1)
+@pytest.mark.parametrize(
+    ("validation", "test", "message"),
+    [
+        (0.1, 0, "test_fraction must be between 0 and 1"),
+        (0.1, 1, "test_fraction must be between 0 and 1"),
+        (0.1, -0.1, "test_fraction must be between 0 and 1"),
+        (1.5, 0.1, "validation_fraction must be between 0 and 1"),
+        (0, 0.1, "validation_fraction must be between 0 and 1"),
+        (0.5, 0.5, "validation_fraction \\+ data_engineering.test_fraction must be below 1"),
+        (0.7, 0.4, "must be below 1"),
+        ("0.1", 0.1, "validation_fraction must be a number"),
+        (0.1, None, "test_fraction must be a number"),
+    ],
+)
+def test_split_by_question_rejects_bad_fractions(validation, test, message):
+    with pytest.raises(ValueError, match=message):
+        split_by_question(grouped_frame(), validation, test, seed=1)
 
 
 # ---------- apply_prompt_template ----------
@@ -377,9 +405,12 @@ def test_configured_template_is_the_walkthrough_template():
 
 def test_apply_prompt_template_renders_exact_prompt_and_text():
     train = dialogues(["What is a cold?", "Why {answer} here?"], ["A virus.", "Braces stay."])
+    validation = dialogues(["Is a cough bad?"], ["Rarely."])
     test = dialogues(["Is fever bad?"], ["Sometimes."])
 
-    train_qa, test_qa, train_text = apply_prompt_template(train, test, TEMPLATE)
+    train_qa, validation_qa, test_qa, train_text = apply_prompt_template(
+        train, validation, test, TEMPLATE
+    )
 
     assert train_qa.columns == ["question", "answer", "plain_question", LINE_NUMBER]
     assert train_qa["question"].to_list() == [
@@ -387,6 +418,9 @@ def test_apply_prompt_template_renders_exact_prompt_and_text():
         "### Question:\nWhy {answer} here?\n### Answer:\n",
     ]
     assert test_qa["question"].to_list() == ["### Question:\nIs fever bad?\n### Answer:\n"]
+    assert validation_qa["question"].to_list() == [
+        "### Question:\nIs a cough bad?\n### Answer:\n"
+    ]
     assert train_qa["plain_question"].to_list() == train["question"].to_list()
     assert test_qa["answer"].to_list() == ["Sometimes."]
     assert train_qa[LINE_NUMBER].to_list() == [1, 2]
@@ -401,9 +435,10 @@ def test_apply_prompt_template_renders_exact_prompt_and_text():
 
 
 def test_apply_prompt_template_honours_another_template():
-    train_qa, _, train_text = apply_prompt_template(
+    train_qa, _, _, train_text = apply_prompt_template(
         dialogues(["Why?"], ["Because."]),
         dialogues(["How?"], ["Thus."]),
+        dialogues(["When?"], ["Now."]),
         "Q: {question}\nA: {answer}",
     )
 
@@ -423,7 +458,7 @@ def test_apply_prompt_template_honours_another_template():
 def test_apply_prompt_template_rejects_bad_templates(template):
     frame = dialogues(["What?"], ["That."])
     with pytest.raises(ValueError, match="prompt_template must contain"):
-        apply_prompt_template(frame, frame, template)
+        apply_prompt_template(frame, frame, frame, template)
 
 
 # ---------- build_data_quality_report ----------
@@ -433,9 +468,9 @@ def run_nodes(raw: pl.DataFrame, max_rows: int | None = None):
     dialogues_, schema_drops = normalise_schema(raw)
     selected, not_selected = select_rows(dialogues_, max_rows)
     clean, cleaning_stats = clean_dialogues(selected)
-    train, test = split_by_question(clean, 0.25, seed=3)
-    train_qa, test_qa, _ = apply_prompt_template(train, test, TEMPLATE)
-    return schema_drops, not_selected, cleaning_stats, train_qa, test_qa
+    train, validation, test = split_by_question(clean, 0.25, 0.25, seed=3)
+    train_qa, validation_qa, test_qa, _ = apply_prompt_template(train, validation, test, TEMPLATE)
+    return schema_drops, not_selected, cleaning_stats, train_qa, validation_qa, test_qa
 
 
 def messy_raw() -> pl.DataFrame:
@@ -474,9 +509,19 @@ def test_report_accounts_for_every_row(max_rows):
         assert dropped["not_selected"] == 1
         assert dropped["empty_or_too_short"] == 1
         assert report["rows_kept"] == 8
-    assert report["rows_kept"] == report["train_rows"] + report["test_rows"]
+    splits = report["splits"]
+    assert report["rows_kept"] == sum(split["rows"] for split in splits.values())
+    assert {name: split["questions"] for name, split in splits.items()} == {
+        "train": 4,
+        "validation": 2,
+        "test": 2,
+    }
     assert report["duplicates_removed"] == dropped["duplicate"]
-    assert report["questions_in_both_splits"] == 0
+    assert report["questions_in_two_splits"] == {
+        "train_validation": 0,
+        "train_test": 0,
+        "validation_test": 0,
+    }
     assert report["schema"] == "ai_medical_chatbot"
     assert report["length_chars"]["question"]["min"] == len("Distinct question 0?")
     assert report["length_chars"]["answer"]["max"] == len(LONG_ANSWER)
@@ -484,15 +529,24 @@ def test_report_accounts_for_every_row(max_rows):
 
 def test_report_raises_when_rows_are_unaccounted_for():
     raw = messy_raw()
-    schema_drops, not_selected, cleaning_stats, train_qa, test_qa = run_nodes(raw)
+    schema_drops, not_selected, cleaning_stats, *splits = run_nodes(raw)
 
     with pytest.raises(RuntimeError, match="row accounting broken: read 13"):
         build_data_quality_report(
-            raw, schema_drops, not_selected, {**cleaning_stats, "duplicate": 0}, train_qa, test_qa
+            raw, schema_drops, not_selected, {**cleaning_stats, "duplicate": 0}, *splits
         )
     with pytest.raises(RuntimeError, match="row accounting broken: read 12"):
+        build_data_quality_report(raw.head(12), schema_drops, not_selected, cleaning_stats, *splits)
+
+
+def test_report_raises_when_a_question_is_in_two_splits():
+    raw = messy_raw()
+    schema_drops, not_selected, cleaning_stats, train_qa, validation_qa, test_qa = run_nodes(raw)
+    # A training row in place of a test row: the count still adds up, the leak does not.
+    leaked = pl.concat([train_qa.head(1), test_qa.slice(1)])
+    with pytest.raises(RuntimeError, match="questions shared between splits.*'train_test': 1"):
         build_data_quality_report(
-            raw.head(12), schema_drops, not_selected, cleaning_stats, train_qa, test_qa
+            raw, schema_drops, not_selected, cleaning_stats, train_qa, validation_qa, leaked
         )
 
 

@@ -26,10 +26,18 @@ from llm_finetune.pipelines.data_engineering.nodes import normalise_schema, spli
 from tests.conftest import PROJECT_ROOT
 
 SAMPLE = Path("data") / "01_raw" / "medical_dialogues_sample.jsonl"
-OUTPUTS = ("raw_dialogues", "train_qa", "test_qa", "train_text", "data_quality_report")
+OUTPUTS = (
+    "raw_dialogues",
+    "train_qa",
+    "validation_qa",
+    "test_qa",
+    "train_text",
+    "data_quality_report",
+)
 PREFIX = "Q. "
 SAVED_OUTPUTS = (
     "data/03_primary/train_qa.jsonl",
+    "data/03_primary/validation_qa.jsonl",
     "data/03_primary/test_qa.jsonl",
     "data/03_primary/train_text.jsonl",
     "data/08_reporting/data_quality_report.json",
@@ -80,24 +88,32 @@ def raw_records(path: Path) -> list[dict[str, Any]]:
 def check_outputs_are_consistent(outputs: dict[str, Any], raw: list[dict[str, Any]]) -> None:
     """Invariants every run must satisfy, whatever its input."""
     report = outputs["data_quality_report"]
-    train_qa, test_qa, train_text = outputs["train_qa"], outputs["test_qa"], outputs["train_text"]
-    kept = pl.concat([train_qa, test_qa])
+    train_qa, train_text = outputs["train_qa"], outputs["train_text"]
+    splits = {name: outputs[f"{name}_qa"] for name in ("train", "validation", "test")}
+    kept = pl.concat(list(splits.values()))
 
-    # row accounting
+    # row accounting, per split
     assert report["rows_read"] == len(raw) == outputs["raw_dialogues"].height
     assert report["rows_kept"] + sum(report["dropped_by_reason"].values()) == report["rows_read"]
-    assert report["rows_kept"] == kept.height == report["train_rows"] + report["test_rows"]
-    assert report["train_rows"] == train_qa.height and report["test_rows"] == test_qa.height
+    assert report["rows_kept"] == kept.height
+    for name, frame in splits.items():
+        assert report["splits"][name] == {
+            "rows": frame.height,
+            "questions": frame["plain_question"].n_unique(),
+        }
+        assert frame.height > 0
 
     # deduplicated: every kept (question, answer) pair is unique
     assert kept.select("plain_question", "answer").n_unique() == kept.height
 
-    # grouped split
-    assert set(train_qa["plain_question"]).isdisjoint(set(test_qa["plain_question"]))
-    assert report["questions_in_both_splits"] == 0
+    # grouped split: no question in two splits
+    questions = {name: set(frame["plain_question"]) for name, frame in splits.items()}
+    assert questions["train"].isdisjoint(questions["validation"] | questions["test"])
+    assert questions["validation"].isdisjoint(questions["test"])
+    assert set(report["questions_in_two_splits"].values()) == {0}
 
     # prompt form and training text
-    for frame in (train_qa, test_qa):
+    for frame in splits.values():
         assert frame["question"].to_list() == [
             f"### Question:\n{q}\n### Answer:\n" for q in frame["plain_question"]
         ]
@@ -195,12 +211,12 @@ def test_real_run_removes_the_prefix_without_eating_letters(real_run, real_raw):
 
 def test_real_run_split_is_grouped_and_sized(real_run):
     report = real_run["data_quality_report"]
-    train, test = real_run["train_qa"], real_run["test_qa"]
-    questions = report["train_questions"] + report["test_questions"]
+    splits = report["splits"]
+    questions = sum(split["questions"] for split in splits.values())
 
-    assert set(train["plain_question"]).isdisjoint(set(test["plain_question"]))
-    assert report["test_questions"] == round(0.1 * questions)
-    assert report["test_questions"] == test["plain_question"].n_unique()
+    assert splits["test"]["questions"] == round(0.1 * questions) >= 40
+    assert splits["validation"]["questions"] == round(0.1 * questions)
+    assert splits["test"]["questions"] == real_run["test_qa"]["plain_question"].n_unique()
 
 
 def test_real_duplicated_rows_split_without_leakage(real_dev_data, real_raw):
@@ -209,10 +225,11 @@ def test_real_duplicated_rows_split_without_leakage(real_dev_data, real_raw):
     repeated = dialogues.group_by("question").len().filter(pl.col("len") > 1)
     assert repeated.height > 0
 
-    train, test = split_by_question(dialogues, test_fraction=0.1, seed=123)
+    train, validation, test = split_by_question(dialogues, 0.1, 0.1, seed=123)
 
-    assert set(train["question"]).isdisjoint(set(test["question"]))
-    assert train.height + test.height == len(real_raw)
+    assert set(train["question"]).isdisjoint(set(test["question"]) | set(validation["question"]))
+    assert set(validation["question"]).isdisjoint(set(test["question"]))
+    assert train.height + validation.height + test.height == len(real_raw)
 
 
 # ---------- the embedded sample (default path) ----------
@@ -253,7 +270,7 @@ def test_sample_run_counts_the_deliberate_messiness(sample_run, sample_raw):
         and any(clean_text(r[c]) != r[c] for c in ("Description", "Doctor"))
     )
     assert report["whitespace_normalised"] == whitespace_rows > 0
-    assert report["train_questions"] + report["test_questions"] == 172
+    assert sum(split["questions"] for split in report["splits"].values()) == 172
 
 
 def test_sample_run_keeps_the_numeric_patient_row_and_q_words(sample_run, sample_raw):
@@ -285,8 +302,8 @@ def test_sample_run_with_patient_text_drops_the_numeric_patient(tmp_path):
     assert report["dropped_by_reason"]["missing_value"] == 1
     assert report["rows_kept"] + sum(report["dropped_by_reason"].values()) == 185
     # the other parameters kept their configured values (soft merge)
-    questions = report["train_questions"] + report["test_questions"]
-    assert report["test_questions"] == round(0.1 * questions)
+    questions = sum(split["questions"] for split in report["splits"].values())
+    assert report["splits"]["test"]["questions"] == round(0.1 * questions)
     # the bare "Q. " title row now has a question (its patient message), so it is kept
     assert report["dropped_by_reason"]["empty_or_too_short"] == 3
     # each question is "<title> | Patient: <patient message>" (the configured separator), then

@@ -145,39 +145,85 @@ def test_rouge_scorer_is_built_once() -> None:
 # ---------------------------------------------------------------- repetition loops
 
 
+# Loops a fine-tuned model really produced on real questions (issue 9 and the walkthrough).
+REAL_LOOPS = [
+    "The surgery is performed under general anesthesia. " * 8,
+    "I'm glad you're taking care of your acne. " * 11,
+    "Hi. I am not sure what to do. " + "I am not sure what to do. " * 14,
+    "If you're snoring, you should see a doctor. " * 8,
+    "Hello. If your PSA is elevated, it may indicate that you have cancer. " * 5,
+    "It is a good medicine for ovarian cysts " * 5,  # the walkthrough's, no punctuation
+    # Cut at the token limit in the middle of the third copy.
+    "Hi. Please take rest and drink water. Please take rest and drink water. Please take re",
+]
+
+NOT_LOOPS = [
+    # A long natural doctor answer.
+    "Hello. I have gone through your query. Headache behind the eyes may be due to eye strain, "
+    "sinusitis or migraine. Eye strain is common if you work long hours on a screen; take a "
+    "break every 20 minutes. Sinusitis gives pain that is worse on bending forward, with a "
+    "blocked nose. Migraine is throbbing, on one side, with nausea and sensitivity to light. "
+    "Please get your eyes tested and consult an ENT specialist if the nose is blocked. I hope "
+    "this helps. Take care.",
+    # A numbered list whose items share their opening words.
+    "Hi. You need to do the following: 1. Take the tablet on an empty stomach. 2. Take the "
+    "second tablet after food. 3. Take the syrup at night. 4. Recheck the TSH after six weeks.",
+    # Dosing instructions: the same schedule three times, with different drugs.
+    "Hello. Tablet Medrol 4 mg 1-0-1 after food. Tablet Pan 40 1-0-1 before food. Tablet "
+    "Phlogam 1-1-1 before food. Tablet Nurokind LC 1-0-1 after food. Tablet Nervijen-NP 1-0-1 "
+    "after food. Review after a week.",
+    "Feris drops 1 ml once a day. Zincovit drops one ml once a day. Vitanova drops 0.5 ml once "
+    "a day. Calcirol sachet once a week for five weeks.",
+    "The pain in my chest is a sharp pain that comes and goes, pain worse at night.",
+    "Thanks. Thanks.",  # a repeated sentence of fewer than 3 words
+    "pain pain",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", REAL_LOOPS)
+def test_loops_a_reader_sees_are_caught(text: str) -> None:
+    assert has_repetition_loop(text) is True
+
+
+@pytest.mark.parametrize("text", NOT_LOOPS)
+def test_natural_answers_are_not_loops(text: str) -> None:
+    assert has_repetition_loop(text) is False
+
+
 @pytest.mark.parametrize(
-    ("text", "kwargs", "expected"),
+    ("text", "expected"),
     [
-        ("the pain the pain the pain", {"n": 2}, True),  # bigram x3
-        ("the pain the pain the pain", {"n": 1}, False),  # no single word repeats back-to-back
-        ("pain pain pain", {}, True),  # unigram x3
-        ("pain pain", {}, False),  # only 2 repeats
-        ("I am sorry I am sorry I am sorry", {}, True),  # trigram x3, default n=3
-        ("I am sorry I am sorry I am sorry", {"n": 2}, False),  # needs n >= 3
-        ("Take rest. Take rest. Take rest.", {}, True),  # punctuation ignored
-        ("Hello. Please drink water water water and rest.", {}, True),  # loop mid-text
-        ("one two three four one two three four one two three four", {}, False),  # 4-gram
-        ("one two three four one two three four one two three four", {"n": 4}, True),
-        ("pain pain pain pain", {"min_repeats": 5}, False),
-        ("pain pain pain pain", {"min_repeats": 4}, True),
+        ("pain pain pain", True),  # one word three times in a row
+        ("the pain the pain the pain", True),  # two words
+        ("I am sorry I am sorry I am sorry", True),  # three words
+        ("Take rest. Take rest. Take rest.", True),  # punctuation ignored
+        ("Hello. Please drink water water water and rest.", True),  # loop mid-text
+        ("Rest well, see your doctor. Eat well. Rest well, see your doctor.", True),  # sentence x2
+        # a 5-word phrase three times, not back to back and not a sentence
         (
-            # "pain" recurs three times, but never back-to-back.
-            "The pain in my chest is a sharp pain that comes and goes, pain worse at night.",
-            {},
-            False,
+            "see a doctor about it now, then see a doctor about it later and see a doctor about it",
+            True,
         ),
-        ("", {}, False),
+        # a 4-word phrase three times is natural ("it is better to")
+        ("It is better to rest. It is better to eat. It is better to sleep.", False),
+        ("ok " * 200, True),  # all one repeated token
+        ("血压高怎么办 血压高怎么办 血压高怎么办", True),  # non-Latin text is read too
+        ("Здравствуйте. Примите лекарство после еды.", False),
     ],
 )
-def test_has_repetition_loop(text: str, kwargs: dict[str, int], expected: bool) -> None:
-    assert has_repetition_loop(text, **kwargs) is expected
+def test_has_repetition_loop_rules(text: str, expected: bool) -> None:
+    assert has_repetition_loop(text) is expected
 
 
-def test_has_repetition_loop_rejects_bad_parameters() -> None:
-    with pytest.raises(ValueError, match="n must be"):
-        has_repetition_loop("a a a", n=0)
-    with pytest.raises(ValueError, match="min_repeats"):
-        has_repetition_loop("a a a", min_repeats=1)
+def test_loop_detector_rarely_fires_on_real_reference_answers(real_dev_data) -> None:
+    """Real doctor answers are the negatives: the detector fires on at most 2% of them."""
+    import json
+
+    rows = [json.loads(line) for line in real_dev_data.read_text(encoding="utf-8").splitlines()]
+    fired = [row["Doctor"] for row in rows if has_repetition_loop(row["Doctor"])]
+    assert len(rows) == 776
+    assert len(fired) <= 0.02 * len(rows), fired
 
 
 # ---------------------------------------------------------------- distinct-n

@@ -61,7 +61,20 @@ def test_perplexity_ignores_padded_positions(tiny_model, tiny_tokenizer):
         pl.col("attention_mask").list.concat(pl.lit([0, 0])),
     )
     plain = nodes.answer_perplexity(tiny_model, tiny_tokenizer, tokenized)
-    assert nodes.answer_perplexity(tiny_model, tiny_tokenizer, padded) == pytest.approx(plain)
+    result = nodes.answer_perplexity(tiny_model, tiny_tokenizer, padded)
+    assert result["perplexity"] == pytest.approx(plain["perplexity"])
+    assert result["row_tokens"] == plain["row_tokens"]
+    assert result["row_nll"] == pytest.approx(plain["row_nll"])
+
+
+def test_perplexity_per_row_adds_up_to_the_pooled_value(tiny_model, tiny_tokenizer):
+    result = nodes.answer_perplexity(
+        tiny_model, tiny_tokenizer, tokenize_rows(tiny_tokenizer, PAIRS)
+    )
+    assert len(result["row_nll"]) == len(result["row_tokens"]) == len(PAIRS)
+    assert sum(result["row_tokens"]) == result["tokens"]
+    pooled = math.exp(sum(result["row_nll"]) / sum(result["row_tokens"]))
+    assert pooled == pytest.approx(result["perplexity"], rel=1e-6)
 
 
 def test_perplexity_without_labelled_tokens_is_nan(tiny_model, tiny_tokenizer):
@@ -90,12 +103,16 @@ def answers(texts: list[str], eos: bool = True) -> list[dict]:
 
 def test_select_eval_questions():
     test_qa = make_test_qa(5)
-    assert nodes.select_eval_questions(test_qa, 2)["line_number"].to_list() == [1, 2]
-    assert nodes.select_eval_questions(test_qa, None).height == 5
+    two = {"num_questions": 2}
+    assert nodes.select_eval_questions(test_qa, two)["line_number"].to_list() == [1, 2]
+    assert nodes.select_eval_questions(test_qa, {"num_questions": None}).height == 5
     with pytest.raises(ValueError, match="empty"):
-        nodes.select_eval_questions(test_qa.head(0), 2)
+        nodes.select_eval_questions(test_qa.head(0), two)
     with pytest.raises(ValueError, match="lacks"):
-        nodes.select_eval_questions(test_qa.drop("plain_question"), 2)
+        nodes.select_eval_questions(test_qa.drop("plain_question"), two)
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="evaluation.num_questions must be a positive"):
+            nodes.select_eval_questions(test_qa, {"num_questions": bad})
 
 
 def test_render_off_topic_prompts():
@@ -106,47 +123,99 @@ def test_render_off_topic_prompts():
 
 def test_evaluate_model_generates_once_for_questions_and_probes(tiny_model, tiny_tokenizer):
     eval_questions = make_test_qa(2)
-    params = {"generation": {"max_new_tokens": 3, "batch_size": 2}, "perplexity_batch_size": 2}
     answered, off_topic, perplexity = nodes.evaluate_model(
         (tiny_model, tiny_tokenizer),
         eval_questions,
         ["### Question:\nMars?\n### Answer:\n"],
         tokenize_rows(tiny_tokenizer, PAIRS),
-        params,
+        {"perplexity_batch_size": 2},
+        {"max_new_tokens": 3, "batch_size": 2},
     )
     assert len(answered) == 2 and len(off_topic) == 1
     assert set(answered[0]) == {"text", "ended_with_eos", "num_new_tokens"}
     assert perplexity["tokens"] > 0 and perplexity["perplexity"] > 1
 
 
-def test_generation_settings_reject_unknown_keys():
+def test_evaluate_model_rejects_bad_generation_settings_before_loading_anything():
     with pytest.raises(ValueError, match="max_length"):
-        nodes.generation_settings({"generation": {"max_length": 100}})
+        nodes.evaluate_model((None, None), make_test_qa(1), [], None, {}, {"max_length": 100})
+    with pytest.raises(ValueError, match="generation.max_new_tokens must be a positive"):
+        nodes.evaluate_model((None, None), make_test_qa(1), [], None, {}, {"max_new_tokens": 0})
+
+
+def perplexity_result(row_nll: list[float], row_tokens: list[int]) -> dict:
+    tokens = sum(row_tokens)
+    return {
+        "perplexity": math.exp(sum(row_nll) / tokens),
+        "mean_nll": sum(row_nll) / tokens,
+        "tokens": tokens,
+        "row_nll": row_nll,
+        "row_tokens": row_tokens,
+    }
 
 
 def test_comparison_table_and_metrics():
     eval_questions = make_test_qa(3)
     refs = eval_questions["answer"].to_list()
     base = answers(["no idea", "no idea", "no idea"], eos=False)
-    tuned = answers([refs[0], "Answer 1 rest", "something else"])
+    tuned = answers([refs[0], "Answer 1 rest", "stop it. stop it now. stop it. stop it now."])
     table = nodes.build_comparison_table(eval_questions, base, tuned)
     assert table["question"].tolist() == eval_questions["plain_question"].to_list()
     assert table["fine_tuned_exact_match"].tolist() == [1.0, 0.0, 0.0]
     assert table["base_ended_with_eos"].tolist() == [False] * 3
+    assert table["fine_tuned_loop"].tolist() == [False, False, True]
     for model in nodes.MODELS:
         for column in ("answer", "token_f1", "bleu", "rouge_l", "exact_match", "ended_with_eos"):
             assert f"{model}_{column}" in table.columns
 
-    params = {"generation": {"max_new_tokens": 5}}
-    ppl = {"perplexity": 3.0, "mean_nll": math.log(3.0), "tokens": 12}
-    result = nodes.build_evaluation_metrics(eval_questions, base, tuned, ppl, ppl, params)
-    assert result["num_questions"] == 3
-    assert result["generation"] == {"max_new_tokens": 5}
+    tokenized = pl.DataFrame({"plain_question": eval_questions["plain_question"]})
+    base_ppl = perplexity_result([6.0, 6.0, 6.0], [3, 3, 3])  # exp(2) per row
+    tuned_ppl = perplexity_result([3.0, 6.0, 9.0], [3, 3, 3])  # exp(1), exp(2), exp(3)
+    result = nodes.build_evaluation_metrics(
+        table, tokenized, base_ppl, tuned_ppl, {"max_new_tokens": 5}
+    )
+    assert result["num_questions"] == 3 and result["num_answers"] == 3
+    assert result["generation"]["max_new_tokens"] == 5
+    assert result["generation"]["repetition_penalty"] == 1.2  # the project's default
     assert result["base"]["eos_rate"] == 0.0 and result["fine_tuned"]["eos_rate"] == 1.0
     assert result["fine_tuned"]["exact_match"] == pytest.approx(1 / 3)
-    assert result["base"]["perplexity"] == 3.0 and result["base"]["perplexity_tokens"] == 12
+    assert result["fine_tuned"]["repetition_loop_rate"] == pytest.approx(1 / 3)
+    assert result["base"]["perplexity"] == pytest.approx(math.exp(2))
+    assert result["base"]["perplexity_tokens"] == 9
+    differences = result["differences"]
+    # Every paired difference is fine-tuned minus base, by hand:
+    assert differences["eos_rate"]["difference"] == pytest.approx(1.0)
+    assert differences["eos_rate"] | {"wins": 3, "ties": 0, "losses": 0} == differences["eos_rate"]
+    assert differences["exact_match"]["difference"] == pytest.approx(1 / 3)
+    assert differences["loop_rate"]["difference"] == pytest.approx(1 / 3)
+    assert (differences["loop_rate"]["wins"], differences["loop_rate"]["losses"]) == (0, 1)
+    # Pooled perplexity exp(18 / 9) = exp(2) for both: no difference; one row better, one worse.
+    perplexity = differences["perplexity"]
+    assert perplexity["difference"] == pytest.approx(0.0, abs=1e-12)
+    assert (perplexity["wins"], perplexity["ties"], perplexity["losses"]) == (1, 1, 1)
+    assert perplexity["ci_low"] < 0 < perplexity["ci_high"]
+    assert perplexity["higher_is_better"] is False
+    for name, row in differences.items():
+        assert row["ci_low"] <= row["difference"] <= row["ci_high"], name
+    assert "3 questions" in result["uncertainty"]["caveat"]
     with pytest.raises(ValueError, match="one per question"):
         nodes.build_comparison_table(eval_questions, base[:2], tuned)
+
+
+def test_metrics_score_empty_repeated_and_non_latin_answers():
+    """Bad answers are scored, never a crash, also after a CSV round trip (empty -> NaN)."""
+    eval_questions = make_test_qa(3)
+    texts = ["", "ok " * 300, "血压高怎么办 请咨询医生"]
+    table = nodes.build_comparison_table(eval_questions, answers(texts), answers(texts[::-1]))
+    assert table["base_loop"].tolist() == [False, True, False]
+    table.loc[0, "base_answer"] = float("nan")  # what pandas reads back for an empty cell
+    tokenized = pl.DataFrame({"plain_question": eval_questions["plain_question"]})
+    ppl = perplexity_result([1.0, 2.0, 3.0], [1, 2, 3])
+    result = nodes.build_evaluation_metrics(table, tokenized, ppl, ppl, {})
+    assert result["base"]["token_f1"] == 0.0
+    assert result["base"]["repetition_loop_rate"] == pytest.approx(1 / 3)
+    page = nodes.render_comparison_html(table, result)
+    assert "LOOP" in page
 
 
 def test_off_topic_probe():
@@ -181,15 +250,43 @@ def _metrics() -> dict:
         "fine_tuned": {**model, "perplexity": None},
         "num_questions": 2,
         "generation": {"max_new_tokens": 5},
+        "differences": {
+            "token_f1": {
+                "difference": 0.1,
+                "ci_low": -0.05,
+                "ci_high": 0.25,
+                "wins": 2,
+                "ties": 0,
+                "losses": 0,
+                "higher_is_better": True,
+            },
+            "loop_rate": {
+                "difference": -0.5,
+                "ci_low": -1.0,
+                "ci_high": 0.0,
+                "wins": 1,
+                "ties": 1,
+                "losses": 0,
+                "higher_is_better": False,
+            },
+        },
+        "uncertainty": {"method": "paired bootstrap", "caveat": "2 questions: wide"},
     }
 
 
 def test_html_page_escapes_text_and_carries_the_disclaimer():
     eval_questions = make_test_qa(2)
     table = nodes.build_comparison_table(
-        eval_questions, answers(["<script>alert(1)</script>", "ok"]), answers(["fine", "ok"])
+        eval_questions,
+        answers(["<script>alert(1)</script>", "ok"]),
+        answers(["Rest now. Rest now. Rest now.", "ok"], eos=False),
     )
     page = nodes.render_comparison_html(table, _metrics())
+    # The looping fine-tuned answer is highlighted and flagged; the unfinished ones are flagged.
+    assert page.count('class="text loop"') == 1
+    assert page.count("CUT</span> ") == 2  # (and once more in the legend)
+    assert "+0.100" in page and "[-0.050, 0.250]" in page and "2 / 0 / 0" in page
+    assert "2 questions: wide" in page
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Answer &lt;b&gt;0&lt;/b&gt; &amp; rest." in page
@@ -200,6 +297,11 @@ def test_html_page_escapes_text_and_carries_the_disclaimer():
 def test_metrics_plot_has_bars_and_the_loss_curves_next_to_them():
     history = [{"step": 1, "loss": 2.0}, {"step": 2, "loss": 1.5}, {"step": 2, "eval_loss": 1.8}]
     fig = plots.plot_metrics(_metrics(), {"log_history": history})
-    assert len(fig.axes) == 4
+    assert len(fig.axes) == 5
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(plots.RATE_METRICS)
-    assert {line.get_label() for line in fig.axes[3].get_lines()} == {"train loss", "eval loss"}
+    differences = fig.axes[3]
+    assert [t.get_text() for t in differences.get_xticklabels()] == ["token_f1", "loop_rate"]
+    assert [bar.get_height() for bar in differences.patches] == pytest.approx([0.1, -0.5])
+    bars = next(c for c in differences.containers if hasattr(c, "errorbar"))
+    assert len(bars.errorbar.lines[2][0].get_segments()) == 2  # one error bar per metric
+    assert {line.get_label() for line in fig.axes[4].get_lines()} == {"train loss", "eval loss"}

@@ -18,8 +18,9 @@ from tests.conftest import PROJECT_ROOT, build_tiny_model
 from tests.pipelines.evaluation.test_nodes import tokenize_rows
 
 MODEL_INPUTS = {"base_model", "fine_tuned_model"}
-DATA_INPUTS = {"test_qa", "tokenized_test", "training_metrics"}
+DATA_INPUTS = {"test_qa", "training_metrics"}  # the only reader of the test split
 OUTPUTS = {
+    "tokenized_test",
     "comparison_table",
     "comparison_table_html",
     "evaluation_metrics",
@@ -102,10 +103,9 @@ def test_the_pipeline_consumes_and_produces_the_contracted_datasets():
 def test_pipeline_end_to_end(tiny_tokenizer):
     params = project_parameters()
     params["evaluation"]["num_questions"] = 3
-    params["evaluation"]["generation"]["max_new_tokens"] = 6
-    params["evaluation"]["generation"]["batch_size"] = 2
+    params["generation"] = {"max_new_tokens": 6, "batch_size": 2}
     test_qa = make_test_qa(4)
-    tokenized_test = tokenize_rows(
+    expected_tokens = tokenize_rows(
         tiny_tokenizer, list(zip(test_qa["question"], test_qa["answer"], strict=True))
     )
     models = {
@@ -121,7 +121,6 @@ def test_pipeline_end_to_end(tiny_tokenizer):
         {
             **models,
             "test_qa": MemoryDataset(test_qa),
-            "tokenized_test": MemoryDataset(tokenized_test),
             "training_metrics": MemoryDataset(
                 {"log_history": [*history, {"step": 4, "eval_loss": 1.0}]}
             ),
@@ -132,13 +131,21 @@ def test_pipeline_end_to_end(tiny_tokenizer):
 
     SequentialRunner().run(create_pipeline(), catalog)
 
-    assert all(dataset.loads == 1 for dataset in models.values()), "one load per model"
+    # One generating load per model; the base model's tokenizer also tokenizes the test split.
+    assert models["fine_tuned_model"].loads == 1 and models["base_model"].loads == 2
+    tokenized_test = catalog.load("tokenized_test")
+    assert tokenized_test["input_ids"].to_list() == expected_tokens["input_ids"].to_list()
+    assert tokenized_test["labels"].to_list() == expected_tokens["labels"].to_list()
+    assert tokenized_test["plain_question"].to_list() == test_qa["plain_question"].to_list()
     table = catalog.load("comparison_table")
     assert isinstance(table, pd.DataFrame) and len(table) == 3
     assert table["line_number"].tolist() == [10, 11, 12]
     metrics = catalog.load("evaluation_metrics")
     assert metrics["num_questions"] == 3
     assert metrics["generation"]["max_new_tokens"] == 6
+    assert metrics["generation"]["repetition_penalty"] == 1.2  # the default, for both models
+    assert set(metrics["differences"]) >= {"token_f1", "rouge_l", "perplexity", "loop_rate"}
+    assert "fine_tuned_loop" in table.columns
     for model in ("base", "fine_tuned"):
         assert metrics[model]["n"] == 3
         assert metrics[model]["perplexity_tokens"] == sum(

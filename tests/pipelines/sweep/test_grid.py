@@ -117,12 +117,10 @@ def test_configure_training_node_reads_the_runs_configurations():
 
 def test_configure_evaluation_overrides_the_evaluation_settings():
     evaluation = project_parameters()["evaluation"]
-    settings, num_questions, off_topic = configure_evaluation(
-        evaluation, {"num_questions": 3, "generation": {"max_new_tokens": 16}}
+    settings, off_topic = configure_evaluation(
+        evaluation, {"num_questions": 3, "perplexity_batch_size": 2}
     )
-    assert num_questions == 3 and settings["num_questions"] == 3
-    assert settings["generation"]["max_new_tokens"] == 16
-    assert settings["generation"]["batch_size"] == evaluation["generation"]["batch_size"]
+    assert settings["num_questions"] == 3 and settings["perplexity_batch_size"] == 2
     assert off_topic == evaluation["off_topic_prompts"]
     with pytest.raises(ValueError, match="unknown key"):
         configure_evaluation(evaluation, {"num_question": 3})
@@ -164,7 +162,7 @@ def test_namespace_of_a_configurations_dataset():
 def test_each_configuration_is_a_namespace_sharing_one_base_evaluation():
     pipe = create_pipeline(configurations=["a", "b"])
     names = {node.name for node in pipe.nodes}
-    assert {"sweep.evaluate_base_model", "sweep.tokenize_datasets"} <= names
+    assert {"sweep.evaluate_base_model", "sweep.tokenize_test"} <= names
     for config in ("a", "b"):
         assert {
             f"sweep.{config}.configure_training",
@@ -174,15 +172,19 @@ def test_each_configuration_is_a_namespace_sharing_one_base_evaluation():
         } <= names
         assert f"sweep.{config}.evaluate_base_model" not in names
     assert pipe.outputs() >= {"sweep_results", "sweep_plot"}
+    # The sweep makes choices, so it reads the validation split and never the test split.
     assert {n for n in pipe.inputs() if not n.startswith("params:")} == {
         "train_qa",
-        "test_qa",
+        "validation_qa",
         "base_model",
     }
+    table = next(n for n in pipe.nodes if n.name == "sweep.a.build_comparison_table")
+    assert "sweep.base_answers" in table.inputs and "sweep.a.fine_tuned_answers" in table.inputs
     metrics = next(n for n in pipe.nodes if n.name == "sweep.a.build_evaluation_metrics")
-    assert "sweep.base_answers" in metrics.inputs and "sweep.a.fine_tuned_answers" in metrics.inputs
+    assert "sweep.base_perplexity" in metrics.inputs
     evaluate = next(n for n in pipe.nodes if n.name == "sweep.a.evaluate_fine_tuned_model")
-    assert "sweep.tokenized_test" in evaluate.inputs  # the same test tokens as the base model
+    # The same validation tokens as the base model.
+    assert "sweep.tokenized_test" in evaluate.inputs
 
 
 def test_registered_sweep_follows_the_configuration_files_and_default_excludes_it():

@@ -35,7 +35,8 @@ def swept(tmp_path_factory):
         "data_engineering": {"max_rows": SMALL_DATA_ROWS},
         "sweep": {
             "training": {"trainer": {"max_steps": 2, "eval_steps": 1, "save_steps": 2}},
-            "evaluation": {"num_questions": 2, "generation": {"max_new_tokens": 4}},
+            "evaluation": {"num_questions": 2},
+        "generation": {"max_new_tokens": 4},
         },
     }
     result = run_tracked(project, ["data_engineering", "sweep"], runtime_params)

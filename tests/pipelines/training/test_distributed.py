@@ -38,7 +38,7 @@ from llm_finetune.datasets.hf_model import (
     save_model_atomically,
 )
 from llm_finetune.distributed import RankZeroDataCatalog, launcher_trainer_args
-from llm_finetune.pipelines.training import create_pipeline, nodes
+from llm_finetune.pipelines.training import checkpoints, create_pipeline, nodes
 from tests.conftest import PROJECT_ROOT, build_tiny_model, build_tiny_tokenizer
 
 SAMPLE = Path("data") / "01_raw" / "medical_dialogues_sample.jsonl"
@@ -167,20 +167,21 @@ def test_run_key_includes_the_number_of_processes(monkeypatch, tiny_tokenizer):
     base = ModelAndTokenizer(build_tiny_model(tiny_tokenizer), tiny_tokenizer)
     train = pl.DataFrame({"input_ids": [[1, 2]], "labels": [[1, 2]]})
     monkeypatch.delenv("WORLD_SIZE", raising=False)
-    single = nodes._run_key({"a": 1}, base, train)
+    single = checkpoints.run_key({"a": 1}, base, train)
     monkeypatch.setenv("WORLD_SIZE", "1")
-    assert nodes._run_key({"a": 1}, base, train) == single  # keys of plain runs are unchanged
+    # Keys of plain runs are unchanged; a run resumes with as many processes only.
+    assert checkpoints.run_key({"a": 1}, base, train) == single
     monkeypatch.setenv("WORLD_SIZE", "2")
-    assert nodes._run_key({"a": 1}, base, train) != single  # resumes with as many processes only
+    assert checkpoints.run_key({"a": 1}, base, train) != single
 
 
 def test_only_the_checkpoint_writer_removes_a_finished_run(tmp_path):
     finished = tmp_path / "run" / "checkpoint-4"
     finished.mkdir(parents=True)
     (finished / "trainer_state.json").write_text("{}")
-    assert nodes._resume_point(tmp_path / "run", 4, remove_finished=False) is None
+    assert checkpoints.resume_point(tmp_path / "run", 4, remove_finished=False) is None
     assert finished.is_dir()  # rank 1 decides the same as rank 0 and leaves the directory alone
-    assert nodes._resume_point(tmp_path / "run", 4) is None
+    assert checkpoints.resume_point(tmp_path / "run", 4) is None
     assert not (tmp_path / "run").exists()
 
 
@@ -294,7 +295,7 @@ def test_torchrun_two_processes_match_one_process_with_the_same_global_batch(tmp
     build_tiny_model(tokenizer).save_pretrained(base_dir)
     tokenizer.save_pretrained(base_dir)
     params = [f"model.base={base_dir}", *TRAINING_PARAMS]
-    _run_in_process(project, "data_engineering", [])  # train_qa, test_qa for the training runs
+    _run_in_process(project, "data_engineering", [])  # train_qa, validation_qa for the training
 
     # Two processes, one example row each per step: a global batch of 2 rows per optimizer step.
     torchrun = Path(sys.executable).with_name("torchrun")
@@ -341,7 +342,7 @@ def test_torchrun_two_processes_match_one_process_with_the_same_global_batch(tmp
     (ddp_version,) = _versions(outputs["training_metrics"])
     ddp = _metrics(ddp_version)
     assert ddp["summary"]["world_size"] == 2
-    assert ddp["summary"]["effective_batch_size"] == 2
+    assert ddp["summary"]["rows_per_optimizer_step"] == 2
     assert ddp["summary"]["global_step"] == MAX_STEPS
 
     # The reference: one process, the same 2-row global batch through gradient accumulation.
@@ -357,7 +358,10 @@ def test_torchrun_two_processes_match_one_process_with_the_same_global_batch(tmp
     single_version = _versions(outputs["training_metrics"])[1]
     single = _metrics(single_version)
     assert single["summary"]["world_size"] == 1
-    assert single["summary"]["effective_batch_size"] == 2
+    assert single["summary"]["rows_per_optimizer_step"] == 2
+    # Both processes' examples and tokens count towards each optimizer step.
+    for key in ("examples_per_optimizer_step", "tokens_per_optimizer_step"):
+        assert ddp["summary"][key] == single["summary"][key], key
 
     def losses(metrics):
         return [(e["step"], e["loss"]) for e in metrics["log_history"] if "loss" in e]

@@ -1,3 +1,4 @@
+import json
 import math
 from pathlib import Path
 
@@ -17,6 +18,8 @@ QA = pl.DataFrame(
     }
 )
 TOKENIZATION = {"max_length": 256, "answer_only_loss": True}
+# Decoding settings the fine-tuned model must carry into its generation_config.json.
+GENERATION = {"max_new_tokens": 24, "repetition_penalty": 1.3, "no_repeat_ngram_size": 4}
 
 
 def training_params(checkpoint_dir: Path, **trainer_overrides) -> dict:
@@ -89,7 +92,7 @@ def test_tokenize_datasets_reports_truncation_and_drops(base):
     assert train["input_ids"].list.len().max() == tight["max_length"]
 
     too_tight = {"max_length": min(prompt_lengths), "answer_only_loss": True}
-    with pytest.raises(ValueError, match="no training example fits"):
+    with pytest.raises(ValueError, match="no train example fits"):
         nodes.tokenize_datasets(QA, QA, base, too_tight)
 
 
@@ -97,7 +100,9 @@ def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
     train, test, stats = tokenized
     before = {k: v.clone() for k, v in base.model.state_dict().items()}
 
-    fine_tuned, metrics = nodes.fine_tune(base, train, test, training_params(tmp_path / "ckpt"))
+    fine_tuned, metrics = nodes.fine_tune(
+        base, train, test, training_params(tmp_path / "ckpt"), GENERATION
+    )
 
     losses = [e["loss"] for e in metrics["log_history"] if "loss" in e]
     eval_losses = [e["eval_loss"] for e in metrics["log_history"] if "eval_loss" in e]
@@ -112,9 +117,16 @@ def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
     assert summary["tokens_trained"] == sum(train["input_ids"].list.len())
     assert summary["trainable_parameters"] == summary["total_parameters"]
 
+    # A finished run leaves no checkpoints behind (hundreds of MB each on the real model).
+    assert list((tmp_path / "ckpt").iterdir()) == []
     dataset = HFModelDataset(filepath=str(tmp_path / "model"))
     dataset.save(fine_tuned)
     reloaded = dataset.load()
+    # The decoding settings travel with the model: plain transformers users get them.
+    saved = json.loads((tmp_path / "model" / "generation_config.json").read_text())
+    assert {key: saved[key] for key in GENERATION} == GENERATION
+    assert saved["do_sample"] is False
+    assert reloaded.model.generation_config.repetition_penalty == 1.3
     prompt = reloaded.tokenizer(QA["question"][0], return_tensors="pt")
     output = reloaded.model.generate(**prompt, max_new_tokens=5, do_sample=False)
     assert output.shape[1] > prompt["input_ids"].shape[1]
@@ -122,7 +134,16 @@ def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
     report = nodes.build_model_report(metrics, stats)
     assert report["tokenization"] == stats
     assert report["sizing_table"][0]["precision"] == "fp32"
-    assert report["flops_per_optimizer_step"] > 0
+    # 6 examples over 2 optimizer steps, every token of them.
+    assert report["examples_per_optimizer_step"] == 3.0
+    assert report["tokens_per_optimizer_step"] == summary["tokens_trained"] / 2
+    lengths = train["input_ids"].list.len().to_list()
+    config = base.model.config
+    expected = (
+        6 * nodes.matmul_parameters(fine_tuned.model) * sum(lengths)
+        + 12 * config.num_hidden_layers * config.hidden_size * sum(n * n for n in lengths)
+    ) / 2
+    assert report["flops_per_optimizer_step"] == pytest.approx(expected)
     for figure in (nodes.plot_loss(metrics), nodes.plot_learning_rate(metrics)):
         assert figure.axes[0].lines
 
@@ -130,12 +151,12 @@ def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
 def test_chunked_loss_training_matches_the_standard_loss(base, tokenized, tmp_path, tiny_tokenizer):
     train, test, _ = tokenized
     params = training_params(tmp_path / "standard", max_steps=1)
-    _, standard = nodes.fine_tune(base, train, test, params)
+    _, standard = nodes.fine_tune(base, train, test, params, GENERATION)
 
     chunked_params = training_params(tmp_path / "chunked", max_steps=1)
     chunked_params["chunked_loss"]["enabled"] = True
     fresh = ModelAndTokenizer(build_tiny_model(tiny_tokenizer), tiny_tokenizer)
-    _, chunked = nodes.fine_tune(fresh, train, test, chunked_params)
+    _, chunked = nodes.fine_tune(fresh, train, test, chunked_params, GENERATION)
 
     first_loss = [e["loss"] for e in standard["log_history"] if "loss" in e][0]
     chunked_loss = [e["loss"] for e in chunked["log_history"] if "loss" in e][0]
@@ -149,9 +170,39 @@ def test_tokens_trained_counts_only_batches_trained_on(base, tokenized, tmp_path
     assert len(lengths) == 1, "every example has the same length here"
     params = training_params(tmp_path / "ckpt", max_steps=2, gradient_accumulation_steps=1)
     params["packing"]["enabled"] = False
-    _, metrics = nodes.fine_tune(base, train, test, params)
+    _, metrics = nodes.fine_tune(base, train, test, params, GENERATION)
     # 2 of the 6 one-example rows: the DataLoader's look-ahead batch is not counted.
-    assert metrics["summary"]["tokens_trained"] == 2 * lengths.pop()
+    length = lengths.pop()
+    summary = metrics["summary"]
+    assert summary["tokens_trained"] == 2 * length and summary["examples_trained"] == 2
+    assert summary["examples_per_optimizer_step"] == 1.0
+    assert summary["tokens_per_optimizer_step"] == length
+
+
+def test_training_flops_by_hand():
+    """The issue's own example: 4 examples of ~86 tokens, 134.5M parameters, ~280 GFLOP."""
+    assert nodes.training_flops(134_500_000, 345, 0, 30, 576) == 6 * 134_500_000 * 345
+    # 6 N T + 12 L d sum(t^2): N=10, two examples of 3 and 4 tokens, L=2, d=5.
+    assert nodes.training_flops(10, 7, 3 * 3 + 4 * 4, 2, 5) == 6 * 10 * 7 + 12 * 2 * 5 * 25
+
+
+def test_matmul_parameters_count_a_tied_output_projection(base):
+    model = base.model
+    assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
+    vocabulary, width = model.get_output_embeddings().weight.shape
+    body = model.num_parameters(exclude_embeddings=True)
+    assert nodes.matmul_parameters(model) == body + vocabulary * width
+
+
+def test_bad_generation_settings_fail_before_training(base, tokenized, tmp_path):
+    train, test, _ = tokenized
+    with pytest.raises(ValueError, match="generation.max_new_tokens must be a positive integer"):
+        nodes.fine_tune(
+            base, train, test, training_params(tmp_path / "ckpt"), {"max_new_tokens": -1}
+        )
+    with pytest.raises(ValueError, match="unknown generation settings \\['max_lenght'\\]"):
+        nodes.fine_tune(base, train, test, training_params(tmp_path / "ckpt"), {"max_lenght": 9})
+    assert not (tmp_path / "ckpt").exists()
 
 
 def test_lora_trains_adapters_and_merges(base, tokenized, tmp_path):
@@ -160,7 +211,7 @@ def test_lora_trains_adapters_and_merges(base, tokenized, tmp_path):
     params["lora"]["enabled"] = True
     base_weights = {k: v.clone() for k, v in base.model.state_dict().items()}
 
-    fine_tuned, metrics = nodes.fine_tune(base, train, test, params)
+    fine_tuned, metrics = nodes.fine_tune(base, train, test, params, GENERATION)
 
     summary = metrics["summary"]
     assert summary["method"] == "lora"
@@ -187,14 +238,14 @@ def test_interrupted_run_resumes_from_last_complete_checkpoint(
 
     monkeypatch.setattr(Trainer, "training_step", power_loss)
     with pytest.raises(KeyboardInterrupt):
-        nodes.fine_tune(base, train, test, params)
+        nodes.fine_tune(base, train, test, params, GENERATION)
     monkeypatch.setattr(Trainer, "training_step", original_step)
     (run_dir,) = (tmp_path / "ckpt").iterdir()
     assert (run_dir / "checkpoint-2" / "trainer_state.json").is_file()
     (run_dir / "checkpoint-3").mkdir()  # a checkpoint cut off mid-write: no trainer_state.json
 
     with caplog.at_level("INFO"):
-        _, metrics = nodes.fine_tune(base, train, test, params)
+        _, metrics = nodes.fine_tune(base, train, test, params, GENERATION)
 
     assert metrics["summary"]["resumed_from_checkpoint"] == str(run_dir / "checkpoint-2")
     assert metrics["summary"]["global_step"] == 4
@@ -213,7 +264,7 @@ def test_real_default_model_trains_a_few_steps(tmp_path):
     ).load()
     train, test, _ = nodes.tokenize_datasets(QA.head(6), QA.tail(2), base_model, TOKENIZATION)
     params = training_params(tmp_path / "ckpt", max_steps=2, learning_rate=1.0e-5)
-    fine_tuned, metrics = nodes.fine_tune(base_model, train, test, params)
+    fine_tuned, metrics = nodes.fine_tune(base_model, train, test, params, GENERATION)
     assert all(math.isfinite(e.get("loss", 0.0)) for e in metrics["log_history"])
     prompt = fine_tuned.tokenizer(QA["question"][0], return_tensors="pt")
     output = fine_tuned.model.generate(**prompt, max_new_tokens=8, do_sample=False)

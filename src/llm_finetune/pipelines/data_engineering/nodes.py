@@ -145,47 +145,92 @@ def clean_dialogues(
     return deduplicated.drop("_whitespace_fixed", "_prefix_removed"), stats
 
 
-def split_by_question(
-    dialogues: pl.DataFrame, test_fraction: float = 0.1, seed: int = 123
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split train/test so that every copy of a question lands on the same side (no leakage)."""
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
-    questions = dialogues[QUESTION].unique(maintain_order=True)
-    if questions.len() < 2:
+SPLITS = ("train", "validation", "test")
+
+
+def check_split_fractions(validation_fraction: Any, test_fraction: Any) -> None:
+    """Raise ``ValueError`` naming the parameter unless both fractions are in (0, 1) and leave
+    questions for training."""
+    fractions = {"validation_fraction": validation_fraction, "test_fraction": test_fraction}
+    for name, fraction in fractions.items():
+        if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+            raise ValueError(f"data_engineering.{name} must be a number, got {fraction!r}")
+        if not 0 < fraction < 1:
+            raise ValueError(f"data_engineering.{name} must be between 0 and 1, got {fraction}")
+    if validation_fraction + test_fraction >= 1:
         raise ValueError(
-            f"need at least 2 distinct questions to split train/test, got {questions.len()}"
+            "data_engineering.validation_fraction + data_engineering.test_fraction must be below "
+            f"1 (training needs questions too), got {validation_fraction} + {test_fraction}"
         )
-    n_test = min(max(1, round(questions.len() * test_fraction)), questions.len() - 1)
-    order = np.random.default_rng(seed).permutation(questions.len())
-    test_questions = questions.gather(order[:n_test])
-    in_test = pl.col(QUESTION).is_in(test_questions.implode())
-    return dialogues.filter(~in_test), dialogues.filter(in_test)
+
+
+def split_by_question(
+    dialogues: pl.DataFrame,
+    validation_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 123,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Split train / validation / test so that every copy of a question lands in one split.
+
+    The validation split steers training (eval loss, early stopping, best checkpoint, the sweep's
+    choices); the test split is only read by evaluation. Fractions are shares of the distinct
+    questions; each split gets at least one question or the call fails naming the parameter.
+    """
+    check_split_fractions(validation_fraction, test_fraction)
+    questions = dialogues[QUESTION].unique(maintain_order=True)
+    count = questions.len()
+    n_validation = round(count * validation_fraction)
+    n_test = round(count * test_fraction)
+    empty = [
+        name
+        for name, size in (
+            ("train", count - n_validation - n_test),
+            ("validation", n_validation),
+            ("test", n_test),
+        )
+        if size < 1
+    ]
+    if empty:
+        raise ValueError(
+            f"the {' and '.join(empty)} split would be empty: {count} distinct questions with "
+            f"data_engineering.validation_fraction={validation_fraction} and "
+            f"data_engineering.test_fraction={test_fraction}; give more rows or change the "
+            "fractions"
+        )
+    order = np.random.default_rng(seed).permutation(count)
+    test_questions = questions.gather(order[:n_test]).implode()
+    validation_questions = questions.gather(order[n_test : n_test + n_validation]).implode()
+    in_test = pl.col(QUESTION).is_in(test_questions)
+    in_validation = pl.col(QUESTION).is_in(validation_questions)
+    return (
+        dialogues.filter(~in_test & ~in_validation),
+        dialogues.filter(in_validation),
+        dialogues.filter(in_test),
+    )
 
 
 def apply_prompt_template(
-    train: pl.DataFrame, test: pl.DataFrame, template: str
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    train: pl.DataFrame, validation: pl.DataFrame, test: pl.DataFrame, template: str
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Render the prompt template.
 
-    Returns ``train_qa``/``test_qa`` (``question`` in prompt form, ``answer``, plus the clean
-    ``plain_question`` and source ``line_number``) and ``train_text`` (the full templated ``text``).
+    Returns ``train_qa``/``validation_qa``/``test_qa`` (``question`` in prompt form, ``answer``,
+    plus the clean ``plain_question`` and source ``line_number``) and ``train_text`` (the full
+    templated ``text`` of the training rows).
     """
     before, after = split_prompt_prefix(template)
     prompt = pl.concat_str([pl.lit(before), pl.col(QUESTION), pl.lit(after)])
-    qa_frames = []
-    for frame in (train, test):
-        qa_frames.append(
-            frame.select(
-                prompt.alias(QUESTION),
-                pl.col(ANSWER),
-                pl.col(QUESTION).alias("plain_question"),
-                pl.col(LINE_NUMBER),
-            )
+    train_qa, validation_qa, test_qa = (
+        frame.select(
+            prompt.alias(QUESTION),
+            pl.col(ANSWER),
+            pl.col(QUESTION).alias("plain_question"),
+            pl.col(LINE_NUMBER),
         )
-    train_qa, test_qa = qa_frames
+        for frame in (train, validation, test)
+    )
     train_text = train_qa.select((pl.col(QUESTION) + pl.col(ANSWER)).alias(TEXT))
-    return train_qa, test_qa, train_text
+    return train_qa, validation_qa, test_qa, train_text
 
 
 def build_data_quality_report(
@@ -194,9 +239,11 @@ def build_data_quality_report(
     rows_not_selected: int,
     cleaning_stats: dict[str, int],
     train_qa: pl.DataFrame,
+    validation_qa: pl.DataFrame,
     test_qa: pl.DataFrame,
 ) -> dict[str, Any]:
-    """Summarise the run; fails loudly if any input row is unaccounted for."""
+    """Summarise the run; fails loudly if any input row is unaccounted for or a question is in
+    two splits."""
     dropped = {
         "missing_value": schema_drops["missing_value"],
         "non_string_value": schema_drops["non_string_value"],
@@ -204,14 +251,21 @@ def build_data_quality_report(
         "empty_or_too_short": cleaning_stats["empty_or_too_short"],
         "duplicate": cleaning_stats["duplicate"],
     }
-    rows_kept = train_qa.height + test_qa.height
+    splits = dict(zip(SPLITS, (train_qa, validation_qa, test_qa), strict=True))
+    rows_kept = sum(frame.height for frame in splits.values())
     if rows_kept + sum(dropped.values()) != raw.height:
         raise RuntimeError(
             f"row accounting broken: read {raw.height}, kept {rows_kept}, dropped {dropped}"
         )
-    kept = pl.concat([train_qa, test_qa])
-    train_questions = set(train_qa["plain_question"].to_list())
-    overlap = train_questions & set(test_qa["plain_question"].to_list())
+    questions = {name: set(frame["plain_question"].to_list()) for name, frame in splits.items()}
+    overlap = {
+        f"{first}_{second}": len(questions[first] & questions[second])
+        for index, first in enumerate(SPLITS)
+        for second in SPLITS[index + 1 :]
+    }
+    if any(overlap.values()):
+        raise RuntimeError(f"questions shared between splits: {overlap}")
+    kept = pl.concat(list(splits.values()))
     return {
         "schema": schema_drops["schema"],
         "rows_read": raw.height,
@@ -221,11 +275,12 @@ def build_data_quality_report(
         "duplicates_removed": cleaning_stats["duplicate"],
         "prefix_removed": cleaning_stats["prefix_removed"],
         "whitespace_normalised": cleaning_stats["whitespace_normalised"],
-        "train_rows": train_qa.height,
-        "test_rows": test_qa.height,
-        "train_questions": len(train_questions),
-        "test_questions": test_qa["plain_question"].n_unique(),
-        "questions_in_both_splits": len(overlap),
+        # Every kept row is in exactly one split: rows_kept == the sum of the split rows.
+        "splits": {
+            name: {"rows": frame.height, "questions": len(questions[name])}
+            for name, frame in splits.items()
+        },
+        "questions_in_two_splits": overlap,
         "length_chars": {
             "question": _length_stats(kept["plain_question"]),
             "answer": _length_stats(kept[ANSWER]),

@@ -39,16 +39,22 @@ def create_pipeline(**kwargs) -> Pipeline:
                 nodes.split_by_question,
                 inputs=[
                     "clean_dialogues",
+                    "params:data_engineering.validation_fraction",
                     "params:data_engineering.test_fraction",
                     "params:data_engineering.split_seed",
                 ],
-                outputs=["train_dialogues", "test_dialogues"],
+                outputs=["train_dialogues", "validation_dialogues", "test_dialogues"],
                 name="split_by_question",
             ),
             Node(
                 nodes.apply_prompt_template,
-                inputs=["train_dialogues", "test_dialogues", "params:prompt_template"],
-                outputs=["train_qa", "test_qa", "train_text"],
+                inputs=[
+                    "train_dialogues",
+                    "validation_dialogues",
+                    "test_dialogues",
+                    "params:prompt_template",
+                ],
+                outputs=["train_qa", "validation_qa", "test_qa", "train_text"],
                 name="apply_prompt_template",
             ),
             Node(
@@ -59,6 +65,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "rows_not_selected",
                     "cleaning_stats",
                     "train_qa",
+                    "validation_qa",
                     "test_qa",
                 ],
                 outputs="data_quality_report",

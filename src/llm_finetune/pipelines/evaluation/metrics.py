@@ -88,28 +88,56 @@ def _words(text: str) -> list[str]:
     return _WORD_RE.findall(text.lower())
 
 
-def has_repetition_loop(text: str, n: int = 3, min_repeats: int = 3) -> bool:
-    """Detect degenerate generation loops.
+# Sentence boundaries for the loop detector: end punctuation, semicolons and line breaks.
+_SENTENCE_END_RE = re.compile(r"[.!?;\n]+")
 
-    Definition: True iff for some span length k in 1..n the words contain a k-word sequence
-    repeated at least ``min_repeats`` times back-to-back ("pain pain pain" for k=1,
-    "the pain the pain the pain" for k=2). Words are lower-cased, punctuation is ignored,
-    so "Rest. Rest. Rest." is a loop while a word recurring non-consecutively is not.
+
+def has_repetition_loop(text: str) -> bool:
+    """Does the answer repeat itself the way a reader would call a loop?
+
+    True when any of these holds (words lower-cased, punctuation ignored):
+
+    - a span of 1 to 3 words repeats 3+ times back to back ("pain pain pain");
+    - a sentence of 3+ words occurs twice or more ("I am not sure what to do." twice);
+    - a 5-word sequence occurs 3+ times anywhere (loops without punctuation).
+
+    Spans with a number are left out of the two word rules, so that dosing schedules ("1-1-1
+    before food", "1-0-1 after food" three times) are not flagged. Calibrated on the 776 real
+    reference answers of ``ai-medical-chatbot``: it fires on 2 of them (0.3%), long answers that
+    repeat a 5-word phrase three times ("while taking hot and spicy food").
     """
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    if min_repeats < 2:
-        raise ValueError(f"min_repeats must be >= 2, got {min_repeats}")
     words = _words(text)
-    for k in range(1, n + 1):
-        span = k * min_repeats
-        for start in range(len(words) - span + 1):
-            unit = words[start : start + k]
+    return (
+        _repeats_back_to_back(words, max_span=3, repeats=3)
+        or _repeats_sentence(text, min_words=3)
+        or _repeats_ngram(words, n=5, repeats=3)
+    )
+
+
+def _repeats_back_to_back(words: list[str], max_span: int, repeats: int) -> bool:
+    for span in range(1, max_span + 1):
+        for start in range(len(words) - span * repeats + 1):
+            unit = words[start : start + span]
+            if any(word.isdigit() for word in unit):  # a schedule ("1-1-1"), not a loop
+                continue
             if all(
-                words[start + r * k : start + (r + 1) * k] == unit for r in range(1, min_repeats)
+                words[start + r * span : start + (r + 1) * span] == unit
+                for r in range(1, repeats)
             ):
                 return True
     return False
+
+
+def _repeats_sentence(text: str, min_words: int) -> bool:
+    sentences = (tuple(_words(part)) for part in _SENTENCE_END_RE.split(text))
+    counts = Counter(sentence for sentence in sentences if len(sentence) >= min_words)
+    return any(count >= 2 for count in counts.values())
+
+
+def _repeats_ngram(words: list[str], n: int, repeats: int) -> bool:
+    grams = (tuple(words[i : i + n]) for i in range(len(words) - n + 1))
+    counts = Counter(gram for gram in grams if not any(w.isdigit() for w in gram))
+    return any(count >= repeats for count in counts.values())
 
 
 def distinct_n(texts: list[str], n: int = 2) -> float:

@@ -8,6 +8,7 @@ answers. ``torch`` is imported inside functions.
 from __future__ import annotations
 
 import html
+import logging
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -15,36 +16,55 @@ from typing import Any
 import pandas as pd
 import polars as pl
 
-from llm_finetune.generation import generate_answers
+from llm_finetune.generation import GenerationSettings, generate_answers
 from llm_finetune.pipelines.evaluation import metrics
+from llm_finetune.pipelines.evaluation.uncertainty import (
+    BOOTSTRAP_RESAMPLES,
+    CONFIDENCE,
+    paired_bootstrap,
+    question_groups,
+    wins_ties_losses,
+)
+from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_qa
 from llm_finetune.prompting import render_prompt
 
-IGNORE_INDEX = -100  # label value that carries no loss
+logger = logging.getLogger(__name__)
+
 MODELS = ("base", "fine_tuned")
 MODEL_LABELS = {"base": "Base model", "fine_tuned": "Fine-tuned model"}
 SCORE_NAMES = ("exact_match", "token_f1", "bleu", "rouge_l")
-# Keys of ``params:evaluation.generation`` passed to ``generate_answers``.
-GENERATION_KEYS = (
-    "max_new_tokens",
-    "batch_size",
-    "do_sample",
-    "temperature",
-    "top_p",
-    "top_k",
-    "repetition_penalty",
-    "no_repeat_ngram_size",
-    "seed",
-)
 DISCLAIMER = (
     "Answers come from a small demo language model fine-tuned on a few dialogues. They are "
     "not medical advice."
 )
 
 
-def select_eval_questions(test_qa: pl.DataFrame, num_questions: int | None) -> pl.DataFrame:
-    """The first ``num_questions`` test rows (all rows when None) that both models will answer."""
-    if num_questions is not None and num_questions < 1:
-        raise ValueError(f"num_questions must be a positive integer or null, got {num_questions}")
+def tokenize_test(
+    test_qa: pl.DataFrame, base_model: Any, tokenization: Mapping[str, Any]
+) -> pl.DataFrame:
+    """The test split tokenized exactly as training tokenizes (answer + EOS labelled), for the
+    answer-token perplexity of both models. Only evaluation reads the test split."""
+    tokenizer = base_model[1]  # (model, tokenizer)
+    frame, stats = tokenize_qa(test_qa, tokenizer, tokenization)
+    logger.info("Tokenized the test split: %s", stats)
+    return frame
+
+
+def check_num_questions(num_questions: Any) -> int | None:
+    """``evaluation.num_questions`` if it is a positive integer or null, else ``ValueError``."""
+    if num_questions is not None and (
+        isinstance(num_questions, bool) or not isinstance(num_questions, int) or num_questions < 1
+    ):
+        raise ValueError(
+            f"evaluation.num_questions must be a positive integer or null, got {num_questions!r}"
+        )
+    return num_questions
+
+
+def select_eval_questions(test_qa: pl.DataFrame, evaluation: Mapping[str, Any]) -> pl.DataFrame:
+    """The first ``evaluation.num_questions`` test rows (all rows when null) that both models
+    will answer."""
+    num_questions = check_num_questions(evaluation.get("num_questions"))
     if test_qa.height == 0:
         raise ValueError("test_qa is empty: there is nothing to evaluate")
     columns = ["question", "answer", "plain_question", "line_number"]
@@ -71,11 +91,12 @@ def answer_perplexity(
     ``labels[t + 1]``.
 
     Returns:
-        ``perplexity``, ``mean_nll`` and ``tokens`` (labelled tokens scored). Perplexity is NaN
-        when no token is labelled.
+        ``perplexity``, ``mean_nll`` and ``tokens`` (labelled tokens scored), and per row
+        ``row_nll`` and ``row_tokens``. Perplexity is NaN when no token is labelled.
     """
     import torch
     import torch.nn.functional as F
+    from tqdm.auto import tqdm
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -88,9 +109,11 @@ def answer_perplexity(
     )
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     device = next(model.parameters()).device
-    total_nll, total_tokens = 0.0, 0
+    row_nll: list[float] = []
+    row_tokens: list[int] = []
     was_training = model.training
     model.eval()
+    progress = tqdm(total=len(input_ids), desc="answer perplexity", unit="answer", leave=False)
     try:
         with torch.inference_mode():
             for start in range(0, len(input_ids), batch_size):
@@ -104,20 +127,26 @@ def answer_perplexity(
                 ).logits
                 targets = batch["labels"][:, 1:]
                 nll = F.cross_entropy(
-                    logits[:, :-1].float().reshape(-1, logits.shape[-1]),
-                    targets.reshape(-1),
+                    logits[:, :-1].float().transpose(1, 2),
+                    targets,
                     ignore_index=IGNORE_INDEX,
-                    reduction="sum",
+                    reduction="none",
                 )
-                total_nll += float(nll)
-                total_tokens += int((targets != IGNORE_INDEX).sum())
+                row_nll += nll.sum(dim=1).tolist()
+                row_tokens += (targets != IGNORE_INDEX).sum(dim=1).tolist()
+                progress.update(len(batch["input_ids"]))
     finally:
         model.train(was_training)
-    mean_nll = total_nll / total_tokens if total_tokens else math.nan
+        progress.close()
+    total_tokens = sum(row_tokens)
+    mean_nll = sum(row_nll) / total_tokens if total_tokens else math.nan
     return {
         "perplexity": math.exp(mean_nll) if total_tokens else math.nan,
         "mean_nll": mean_nll,
         "tokens": total_tokens,
+        # Per row of ``tokenized``: summed NLL and labelled tokens (paired comparisons).
+        "row_nll": row_nll,
+        "row_tokens": [int(count) for count in row_tokens],
     }
 
 
@@ -143,43 +172,30 @@ def _right_pad(
     return {name: torch.tensor(rows, dtype=torch.long) for name, rows in padded.items()}
 
 
-def generation_settings(evaluation_params: Mapping[str, Any]) -> dict[str, Any]:
-    """The ``generate_answers`` keyword arguments from ``params:evaluation``."""
-    generation = dict(evaluation_params.get("generation") or {})
-    unknown = sorted(set(generation) - set(GENERATION_KEYS))
-    if unknown:
-        raise ValueError(
-            f"unknown evaluation.generation settings {unknown}; known: {GENERATION_KEYS}"
-        )
-    return generation
-
-
 def evaluate_model(
     model_and_tokenizer: Sequence[Any],
     eval_questions: pl.DataFrame,
     off_topic_prompts: Sequence[str],
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, float]]:
+    generation: Mapping[str, Any] | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """Run one model once: perplexity on ``tokenized_test`` and answers to every prompt.
 
-    The test questions and the off-topic probes are generated in one call with the same settings.
+    The test questions and the off-topic probes are generated in one call with the project's
+    generation settings (``params:generation``): the same for every model.
 
     Returns:
         ``answers`` (one dict per eval question: ``text``, ``ended_with_eos``,
         ``num_new_tokens``), ``off_topic_answers`` (same, per probe) and the perplexity dict.
     """
+    settings = GenerationSettings.from_params(generation)
     model, tokenizer = model_and_tokenizer[0], model_and_tokenizer[1]
     perplexity = answer_perplexity(
         model, tokenizer, tokenized_test, evaluation_params.get("perplexity_batch_size", 4)
     )
     questions = eval_questions["question"].to_list()
-    generated = generate_answers(
-        model,
-        tokenizer,
-        questions + list(off_topic_prompts),
-        **generation_settings(evaluation_params),
-    )
+    generated = generate_answers(model, tokenizer, questions + list(off_topic_prompts), settings)
     answers = [answer.to_dict() for answer in generated]
     return answers[: len(questions)], answers[len(questions) :], perplexity
 
@@ -189,7 +205,8 @@ def build_comparison_table(
     base_answers: list[dict[str, Any]],
     fine_tuned_answers: list[dict[str, Any]],
 ) -> pd.DataFrame:
-    """One row per question: question, reference, both answers, per-row scores and EOS flags."""
+    """One row per question: question, reference, both answers, per-row scores, EOS and loop
+    flags."""
     references = eval_questions["answer"].to_list()
     _check_lengths(references, base_answers, fine_tuned_answers)
     table: dict[str, list[Any]] = {
@@ -208,9 +225,7 @@ def build_comparison_table(
             table[f"{model}_{name}"] = [row[name] for row in scores]
         table[f"{model}_ended_with_eos"] = [bool(a["ended_with_eos"]) for a in answers]
         table[f"{model}_new_tokens"] = [int(a["num_new_tokens"]) for a in answers]
-        table[f"{model}_repetition_loop"] = [
-            metrics.has_repetition_loop(a["text"]) for a in answers
-        ]
+        table[f"{model}_loop"] = [metrics.has_repetition_loop(a["text"]) for a in answers]
     return pd.DataFrame(table)
 
 
@@ -223,34 +238,141 @@ def _check_lengths(references: list[str], *answer_lists: list[dict[str, Any]]) -
         )
 
 
+#: Paired per-question metrics: comparison-table column suffix -> higher is better.
+PAIRED_METRICS = {
+    "token_f1": True,
+    "rouge_l": True,
+    "bleu": True,
+    "exact_match": True,
+    "ended_with_eos": True,
+    "loop": False,
+    "new_tokens": None,  # neither: reported, not judged
+}
+
+
 def build_evaluation_metrics(
-    eval_questions: pl.DataFrame,
-    base_answers: list[dict[str, Any]],
-    fine_tuned_answers: list[dict[str, Any]],
-    base_perplexity: dict[str, float],
-    fine_tuned_perplexity: dict[str, float],
-    evaluation_params: Mapping[str, Any],
+    comparison_table: pd.DataFrame,
+    tokenized_test: pl.DataFrame,
+    base_perplexity: dict[str, Any],
+    fine_tuned_perplexity: dict[str, Any],
+    generation: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    """Summary metrics per model plus perplexity, the question count and the settings used."""
-    references = eval_questions["answer"].to_list()
-    _check_lengths(references, base_answers, fine_tuned_answers)
+    """Summary metrics per model, and fine-tuned minus base for every metric with a 95% paired
+    bootstrap interval over questions and per-question wins / ties / losses."""
+    texts = ["question", "reference_answer", *(f"{model}_answer" for model in MODELS)]
+    # An empty answer read back from CSV is NaN: score it as the empty text it was.
+    table = comparison_table.assign(
+        **{column: comparison_table[column].fillna("").astype(str) for column in texts}
+    )
+    references = table["reference_answer"].tolist()
     summary: dict[str, Any] = {}
-    for model, answers, perplexity in (
-        ("base", base_answers, base_perplexity),
-        ("fine_tuned", fine_tuned_answers, fine_tuned_perplexity),
-    ):
+    for model, perplexity in (("base", base_perplexity), ("fine_tuned", fine_tuned_perplexity)):
         scores = metrics.summarize_generation_metrics(
-            [a["text"] for a in answers], references, [bool(a["ended_with_eos"]) for a in answers]
+            table[f"{model}_answer"].tolist(),
+            references,
+            table[f"{model}_ended_with_eos"].tolist(),
         )
         summary[model] = {
             **scores,
-            "mean_new_tokens": sum(a["num_new_tokens"] for a in answers) / len(answers),
+            "mean_new_tokens": float(table[f"{model}_new_tokens"].mean()),
             "perplexity": _json_float(perplexity["perplexity"]),
             "perplexity_tokens": int(perplexity["tokens"]),
         }
-    summary["num_questions"] = len(references)
-    summary["generation"] = generation_settings(evaluation_params)
+    summary["num_questions"] = int(table["question"].nunique())
+    summary["num_answers"] = len(table)
+    summary["perplexity_rows"] = len(base_perplexity.get("row_nll") or [])
+    summary["differences"] = _paired_differences(
+        table, tokenized_test, base_perplexity, fine_tuned_perplexity
+    )
+    summary["uncertainty"] = {
+        "method": (
+            f"fine-tuned minus base; {CONFIDENCE:.0%} percentile interval of a paired bootstrap "
+            f"over questions ({BOOTSTRAP_RESAMPLES} resamples, rows of one question move "
+            "together); wins / ties / losses count questions where the fine-tuned model is "
+            "better / equal / worse"
+        ),
+        "caveat": (
+            f"{summary['num_questions']} questions: an interval that contains 0 means this test "
+            "set cannot tell the models apart on that metric"
+        ),
+    }
+    summary["generation"] = GenerationSettings.from_params(generation).to_dict()
     return summary
+
+
+def _paired_differences(
+    table: pd.DataFrame,
+    tokenized_test: pl.DataFrame,
+    base_perplexity: Mapping[str, Any],
+    fine_tuned_perplexity: Mapping[str, Any],
+) -> dict[str, dict[str, Any]]:
+    groups = question_groups(table["question"].astype(str).tolist())
+    differences: dict[str, dict[str, Any]] = {}
+    for name, higher_is_better in PAIRED_METRICS.items():
+        base = table[f"base_{name}"].astype(float).tolist()
+        tuned = table[f"fine_tuned_{name}"].astype(float).tolist()
+        row = paired_bootstrap(base, tuned, groups)
+        if higher_is_better is not None:
+            row.update(wins_ties_losses(base, tuned, higher_is_better))
+        differences[_metric_key(name)] = {**row, "higher_is_better": higher_is_better}
+    # Corpus BLEU: the statistic itself is recomputed on every resample.
+    pairs = list(zip(table["reference_answer"], table["base_answer"], strict=True))
+    tuned_pairs = list(zip(table["reference_answer"], table["fine_tuned_answer"], strict=True))
+    differences["corpus_bleu"] = {
+        **paired_bootstrap(pairs, tuned_pairs, groups, _corpus_bleu, resamples=500),
+        "higher_is_better": True,
+    }
+    differences["perplexity"] = _perplexity_difference(
+        tokenized_test, base_perplexity, fine_tuned_perplexity
+    )
+    return differences
+
+
+def _metric_key(column_suffix: str) -> str:
+    return {"ended_with_eos": "eos_rate", "loop": "loop_rate", "bleu": "sentence_bleu"}.get(
+        column_suffix, column_suffix
+    )
+
+
+def _corpus_bleu(pairs: Sequence[tuple[str, str]]) -> float:
+    references, answers = zip(*pairs, strict=True)
+    return metrics.corpus_bleu(list(answers), list(references))
+
+
+def _perplexity_difference(
+    tokenized_test: pl.DataFrame, base: Mapping[str, Any], fine_tuned: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Token-weighted answer perplexity per resample; wins are questions whose own answer
+    perplexity went down."""
+    records = {
+        model: [
+            (nll, tokens)
+            for nll, tokens in zip(result["row_nll"], result["row_tokens"], strict=True)
+        ]
+        for model, result in (("base", base), ("fine_tuned", fine_tuned))
+    }
+    scored = [i for i, (_, tokens) in enumerate(records["base"]) if tokens]
+    if "plain_question" in tokenized_test.columns:
+        questions = tokenized_test["plain_question"].to_list()
+    else:
+        questions = [str(i) for i in range(tokenized_test.height)]
+    groups = question_groups([questions[i] for i in scored])
+    base_rows = [records["base"][i] for i in scored]
+    tuned_rows = [records["fine_tuned"][i] for i in scored]
+    row = paired_bootstrap(base_rows, tuned_rows, groups, _pooled_perplexity)
+    row.update(
+        wins_ties_losses(
+            [_pooled_perplexity([r]) for r in base_rows],
+            [_pooled_perplexity([r]) for r in tuned_rows],
+            higher_is_better=False,
+        )
+    )
+    return {**row, "higher_is_better": False}
+
+
+def _pooled_perplexity(records: Sequence[tuple[float, int]]) -> float:
+    tokens = sum(count for _, count in records)
+    return math.exp(sum(nll for nll, _ in records) / tokens) if tokens else math.nan
 
 
 def _json_float(value: float) -> float | None:
@@ -288,30 +410,39 @@ th, td { border: 1px solid #ccc; padding: .4rem .6rem; vertical-align: top; text
 th { background: #f0f0f0; }
 td.text { white-space: pre-wrap; max-width: 28rem; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.loop { background: #fde2e1; }
+.flag { color: #b3261e; font-weight: 600; }
 """
-_SUMMARY_ROWS = (
-    "perplexity",
-    "token_f1",
-    "rouge_l",
-    "bleu",
-    "exact_match",
-    "eos_rate",
-    "repetition_loop_rate",
-    "distinct_2",
-    "mean_new_tokens",
-)
+#: Summary rows of the HTML page: evaluation_metrics[model] key -> differences key.
+_SUMMARY_ROWS = {
+    "perplexity": "perplexity",
+    "token_f1": "token_f1",
+    "rouge_l": "rouge_l",
+    "bleu": "corpus_bleu",
+    "exact_match": "exact_match",
+    "eos_rate": "eos_rate",
+    "repetition_loop_rate": "loop_rate",
+    "distinct_2": None,
+    "mean_new_tokens": "new_tokens",
+}
 
 
 def render_comparison_html(
     comparison_table: pd.DataFrame, evaluation_metrics: Mapping[str, Any]
 ) -> str:
-    """A self-contained HTML page: disclaimer, metrics summary, then every question side by side."""
+    """A self-contained HTML page: disclaimer, metrics with their paired 95% intervals, then every
+    question side by side (answers that loop are highlighted)."""
     esc = html.escape
-    summary = ["<tr><th>Metric</th><th>Base</th><th>Fine-tuned</th></tr>"]
-    for name in _SUMMARY_ROWS:
+    differences = evaluation_metrics.get("differences") or {}
+    summary = [
+        "<tr><th>Metric</th><th>Base</th><th>Fine-tuned</th><th>Fine-tuned &minus; base</th>"
+        "<th>95% interval</th><th>Questions better / same / worse</th></tr>"
+    ]
+    for name, difference_key in _SUMMARY_ROWS.items():
         cells = "".join(
             f'<td class="num">{esc(_fmt(evaluation_metrics[m].get(name)))}</td>' for m in MODELS
         )
+        cells += _difference_cells(differences.get(difference_key) if difference_key else None)
         summary.append(f"<tr><th>{esc(name)}</th>{cells}</tr>")
     rows = [
         "<tr><th>#</th><th>Question</th><th>Reference</th><th>Base answer</th>"
@@ -321,12 +452,19 @@ def render_comparison_html(
         f1 = f"{_fmt(row.base_token_f1)} / {_fmt(row.fine_tuned_token_f1)}"
         texts = "".join(
             f'<td class="text">{esc(str(text))}</td>'
-            for text in (row.question, row.reference_answer, row.base_answer, row.fine_tuned_answer)
+            for text in (row.question, row.reference_answer)
         )
+        for model in MODELS:
+            texts += _answer_cell(
+                str(getattr(row, f"{model}_answer")),
+                bool(getattr(row, f"{model}_loop")),
+                bool(getattr(row, f"{model}_ended_with_eos")),
+            )
         rows.append(f'<tr><td class="num">{number}</td>{texts}<td class="num">{esc(f1)}</td></tr>')
     settings = esc(
         ", ".join(f"{k}={v}" for k, v in (evaluation_metrics.get("generation") or {}).items())
     )
+    uncertainty = evaluation_metrics.get("uncertainty") or {}
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -335,11 +473,16 @@ def render_comparison_html(
             f"<style>{_HTML_CSS}</style></head><body>",
             "<h1>Base vs fine-tuned answers</h1>",
             f'<p class="note">{esc(DISCLAIMER)}</p>',
-            f"<p>{evaluation_metrics.get('num_questions', len(comparison_table))} test questions; "
-            f"generation settings: {settings or 'defaults'}.</p>",
+            f"<p>{evaluation_metrics.get('num_questions', len(comparison_table))} test questions "
+            f"({len(comparison_table)} answers); both models decoded with the same settings: "
+            f"{settings or 'defaults'}.</p>",
             "<h2>Summary</h2>",
             "<table>" + "".join(summary) + "</table>",
+            f"<p>{esc(uncertainty.get('method', ''))}. {esc(uncertainty.get('caveat', ''))}.</p>",
             "<h2>Answers</h2>",
+            '<p><span class="flag">LOOP</span>: the answer repeats itself (a sentence twice, a '
+            "5-word phrase three times, or a short span three times in a row); "
+            '<span class="flag">CUT</span>: it did not end before the token limit.</p>',
             "<table>" + "".join(rows) + "</table>",
             "</body></html>",
             "",
@@ -347,10 +490,35 @@ def render_comparison_html(
     )
 
 
-def _fmt(value: Any) -> str:
+def _difference_cells(difference: Mapping[str, Any] | None) -> str:
+    if not difference:
+        return '<td class="num">&ndash;</td>' * 3
+    interval = f"[{_fmt(difference.get('ci_low'))}, {_fmt(difference.get('ci_high'))}]"
+    tally = (
+        f"{difference['wins']} / {difference['ties']} / {difference['losses']}"
+        if "wins" in difference
+        else "&ndash;"
+    )
+    return (
+        f'<td class="num">{html.escape(_fmt(difference.get("difference"), signed=True))}</td>'
+        f'<td class="num">{html.escape(interval)}</td><td class="num">{tally}</td>'
+    )
+
+
+def _answer_cell(text: str, loop: bool, ended: bool) -> str:
+    flags = ('<span class="flag">LOOP</span> ' if loop else "") + (
+        "" if ended else '<span class="flag">CUT</span> '
+    )
+    css = "text loop" if loop else "text"
+    return f'<td class="{css}">{flags}{html.escape(text)}</td>'
+
+
+def _fmt(value: Any, signed: bool = False) -> str:
     """Numbers for the HTML page: 3 decimals, ``n/a`` for missing or non-finite values."""
     if value is None:
         return "n/a"
     if isinstance(value, float):
-        return f"{value:.3f}" if math.isfinite(value) else "n/a"
+        if not math.isfinite(value):
+            return "n/a"
+        return f"{value:+.3f}" if signed else f"{value:.3f}"
     return str(value)

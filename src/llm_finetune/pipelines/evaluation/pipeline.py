@@ -11,12 +11,14 @@ from llm_finetune.pipelines.evaluation import nodes, plots
 
 def create_pipeline(
     evaluation: str = "params:evaluation",
-    num_questions: str = "params:evaluation.num_questions",
     off_topic_questions: str = "params:evaluation.off_topic_prompts",
+    tokenization: str = "params:training.tokenization",
     **kwargs,
 ) -> Pipeline:
     """The evaluation pipeline; the first three arguments name the inputs holding those settings:
-    the parameters by default, datasets in the sweep (which evaluates with its own settings)."""
+    the parameters by default, datasets in the sweep (which evaluates with its own settings).
+
+    The only reader of the test split (``test_qa``): it tokenizes it as training tokenizes."""
     evaluate_nodes = [
         Node(
             nodes.evaluate_model,
@@ -26,6 +28,7 @@ def create_pipeline(
                 "off_topic_prompts",
                 "tokenized_test",
                 evaluation,
+                "params:generation",
             ],
             outputs=[f"{model}_answers", f"{model}_off_topic_answers", f"{model}_perplexity"],
             name=f"evaluate_{model}_model",
@@ -35,8 +38,14 @@ def create_pipeline(
     return Pipeline(
         [
             Node(
+                nodes.tokenize_test,
+                inputs=["test_qa", "base_model", tokenization],
+                outputs="tokenized_test",
+                name="tokenize_test",
+            ),
+            Node(
                 nodes.select_eval_questions,
-                inputs=["test_qa", num_questions],
+                inputs=["test_qa", evaluation],
                 outputs="eval_questions",
                 name="select_eval_questions",
             ),
@@ -56,12 +65,11 @@ def create_pipeline(
             Node(
                 nodes.build_evaluation_metrics,
                 inputs=[
-                    "eval_questions",
-                    "base_answers",
-                    "fine_tuned_answers",
+                    "comparison_table",
+                    "tokenized_test",
                     "base_perplexity",
                     "fine_tuned_perplexity",
-                    evaluation,
+                    "params:generation",
                 ],
                 outputs="evaluation_metrics",
                 name="build_evaluation_metrics",

@@ -18,7 +18,16 @@ from llm_finetune.pipelines.sweep.grid import (
 from llm_finetune.plotting import bar_height, new_figure
 
 # evaluation_metrics[model][name] -> sweep_results column (fine-tuned, then base for reference)
-RESULT_METRICS = ("perplexity", "token_f1", "rouge_l", "bleu", "exact_match", "eos_rate")
+RESULT_METRICS = (
+    "perplexity",
+    "token_f1",
+    "rouge_l",
+    "bleu",
+    "exact_match",
+    "eos_rate",
+    "repetition_loop_rate",
+    "mean_new_tokens",
+)
 SUMMARY_FIELDS = ("train_loss", "global_step", "wall_time_s", "tokens_per_second")
 
 
@@ -56,22 +65,22 @@ def configure_training_for(name: str) -> Callable[..., tuple[dict, dict, dict]]:
 
 def configure_evaluation(
     evaluation: dict[str, Any], sweep_evaluation: dict[str, Any] | None
-) -> tuple[dict[str, Any], int | None, list[str]]:
+) -> tuple[dict[str, Any], list[str]]:
     """``evaluation`` with the ``sweep.evaluation`` overrides, shared by every configuration.
 
-    Returns the settings and, separately, the two entries the evaluation pipeline takes on their
-    own: ``num_questions`` and ``off_topic_prompts``.
+    Returns the settings and, separately, the entry the evaluation pipeline takes on its own:
+    ``off_topic_prompts``.
     """
     settings = apply_overrides(
         evaluation, flatten(sweep_evaluation or {}), where="sweep.evaluation"
     )
-    return settings, settings["num_questions"], list(settings["off_topic_prompts"] or [])
+    return settings, list(settings["off_topic_prompts"] or [])
 
 
 def configure_tokenization(
     training: dict[str, Any], sweep_training: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """The tokenization of the shared test set (both models' perplexity is measured on it):
+    """The tokenization of the shared validation split (both models' perplexity is measured on it):
     ``training.tokenization`` with the ``sweep.training`` overrides, without any configuration's."""
     settings = apply_overrides(
         training, flatten(sweep_training or {}), where="sweep.training", open_sections=OPEN_SECTIONS

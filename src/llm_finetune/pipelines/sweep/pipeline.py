@@ -2,10 +2,12 @@
 configuration of the sweep, around a shared base-model evaluation.
 
 ``sweep`` namespace (once): the evaluation settings (``evaluation`` + ``sweep.evaluation``), the
-test set tokenized with the sweep's tokenization, the eval questions, and the base model's answers
-and perplexity. ``sweep.<configuration>`` namespace (per configuration): its ``training`` block
-(``training`` + ``sweep.training`` + its overrides, built by a node), the training pipeline, the
-fine-tuned half of the evaluation pipeline on the shared test set, and a summary row.
+validation split tokenized with the sweep's tokenization, the eval questions, and the base model's
+answers and perplexity. The sweep chooses settings, so it scores on the validation split: the
+test split stays unseen by every choice. ``sweep.<configuration>`` namespace (per
+configuration): its ``training`` block (``training`` + ``sweep.training`` + its overrides, built
+by a node), the training pipeline, the fine-tuned half of the evaluation pipeline on the shared
+validation split, and a summary row.
 ``sweep_results`` and ``sweep_plot`` gather the rows.
 
 The configurations' names are read from the configuration files when the pipelines are built
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 #: Evaluation nodes that do not depend on the configuration: run once, in the sweep namespace.
 SHARED_EVALUATION_NODES = (
+    "tokenize_test",
     "select_eval_questions",
     "render_off_topic_prompts",
     "evaluate_base_model",
@@ -48,7 +51,9 @@ SHARED_EVALUATION_DATASETS = (
     "off_topic_questions",
 )
 #: Project inputs every namespace reads under their own names.
-PROJECT_INPUTS = {"train_qa", "test_qa", "base_model"}
+PROJECT_INPUTS = {"train_qa", "validation_qa", "base_model"}
+#: The evaluation pipeline's test split is the validation split in the sweep.
+EVALUATED_SPLIT = {"test_qa": "validation_qa"}
 SWEEP_OUTPUTS = {"sweep_results", "sweep_plot"}
 
 
@@ -84,19 +89,19 @@ def _training() -> Pipeline:
 def _evaluation() -> Pipeline:
     return evaluation.create_pipeline(
         evaluation="evaluation_params",
-        num_questions="num_questions",
         off_topic_questions="off_topic_questions",
+        tokenization="tokenization_params",
     )
 
 
 def shared_pipeline() -> Pipeline:
-    """Settings, the tokenized test set and the base model's evaluation, once per sweep."""
+    """Settings, the tokenized validation set and the base model's evaluation, once per sweep."""
     settings = Pipeline(
         [
             Node(
                 nodes.configure_evaluation,
                 inputs=["params:evaluation", "params:sweep.evaluation"],
-                outputs=["evaluation_params", "num_questions", "off_topic_questions"],
+                outputs=["evaluation_params", "off_topic_questions"],
                 name="configure_evaluation",
             ),
             Node(
@@ -107,18 +112,18 @@ def shared_pipeline() -> Pipeline:
             ),
         ]
     )
-    tokenize = _training().only_nodes("tokenize_datasets")
     base_evaluation = _evaluation().only_nodes(*SHARED_EVALUATION_NODES)
     return pipeline(
-        settings + tokenize + base_evaluation,
+        settings + base_evaluation,
         namespace=SWEEP_NAMESPACE,
-        inputs=PROJECT_INPUTS,
+        inputs={"base_model": "base_model", **EVALUATED_SPLIT},
         parameters={
             "evaluation",
             "sweep.evaluation",
             "training",
             "sweep.training",
             "prompt_template",
+            "generation",
         },
     )
 
@@ -138,14 +143,16 @@ def configuration_pipeline(name: str) -> Pipeline:
         namespace=namespace,
         parameters={"training", "sweep"},
     )
-    trained = pipeline(_training(), namespace=namespace, inputs=PROJECT_INPUTS)
+    trained = pipeline(
+        _training(), namespace=namespace, inputs=PROJECT_INPUTS, parameters={"generation"}
+    )
     full_evaluation = _evaluation()
     fine_tuned_evaluation = full_evaluation - full_evaluation.only_nodes(*SHARED_EVALUATION_NODES)
     evaluated = pipeline(
         fine_tuned_evaluation,
         namespace=namespace,
         inputs={name: f"{SWEEP_NAMESPACE}.{name}" for name in SHARED_EVALUATION_DATASETS},
-        parameters={"prompt_template"} & _parameter_names(fine_tuned_evaluation),
+        parameters={"prompt_template", "generation"} & _parameter_names(fine_tuned_evaluation),
     )
     summary = pipeline(
         [

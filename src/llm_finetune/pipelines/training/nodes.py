@@ -6,7 +6,6 @@ pipeline module, and those imports cost seconds.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import shutil
@@ -17,68 +16,50 @@ from typing import Any
 import polars as pl
 
 from llm_finetune import distributed
+from llm_finetune.pipelines.training.checkpoints import (
+    remove_finished_run,
+    resume_point,
+    run_key,
+    step_of,
+)
 from llm_finetune.pipelines.training.packing import (
+    EXAMPLES,
+    REAL_TOKENS,
+    SQUARED_TOKENS,
     RowCollator,
     as_rows,
     isolate_packed_examples,
     pack_rows,
 )
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair
+from llm_finetune.pipelines.training.tokenization import tokenize_qa
 from llm_finetune.plotting import draw_learning_rate, draw_loss_curves, new_figure
 
 logger = logging.getLogger(__name__)
 
-TOKENIZED_COLUMNS = ("input_ids", "labels", "attention_mask")
-
-
 def tokenize_datasets(
-    train_qa: pl.DataFrame, test_qa: pl.DataFrame, base_model: Any, tokenization: dict[str, Any]
+    train_qa: pl.DataFrame,
+    validation_qa: pl.DataFrame,
+    base_model: Any,
+    tokenization: dict[str, Any],
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
-    """Tokenize train and test pairs with answer-only labels and a learned EOS.
+    """Tokenize the train and validation pairs with answer-only labels and a learned EOS.
 
     Returns the two tokenized frames (``input_ids``, ``labels``, ``attention_mask``) and counts of
-    truncated and dropped (prompt longer than ``max_length``) examples per split.
+    truncated and dropped (prompt longer than ``max_length``) examples per split. The test split
+    is not read here: only evaluation reads it.
     """
-    tokenizer = base_model.tokenizer
     stats: dict[str, Any] = {"max_length": tokenization["max_length"]}
     frames = []
-    for split, qa in (("train", train_qa), ("test", test_qa)):
-        rows: dict[str, list[list[int]]] = {column: [] for column in TOKENIZED_COLUMNS}
-        truncated = dropped = 0
-        for prompt, answer in zip(qa["question"], qa["answer"], strict=True):
-            example = tokenize_pair(
-                tokenizer,
-                prompt,
-                answer,
-                max_length=tokenization["max_length"],
-                answer_only_loss=tokenization["answer_only_loss"],
-            )
-            if example is None:
-                dropped += 1
-                continue
-            truncated += example.truncated
-            rows["input_ids"].append(example.input_ids)
-            rows["labels"].append(example.labels)
-            rows["attention_mask"].append([1] * len(example.input_ids))
-        frame = pl.DataFrame(rows, schema={column: pl.List(pl.Int64) for column in rows})
-        lengths = frame["input_ids"].list.len()
-        stats[split] = {
-            "examples": frame.height,
-            "truncated": truncated,
-            "dropped_prompt_too_long": dropped,
-            "tokens": int(lengths.sum()),
-            "answer_tokens": int(
-                frame["labels"].list.eval((pl.element() != IGNORE_INDEX).sum()).explode().sum()
-            ),
-            "mean_tokens_per_example": round(float(lengths.mean() or 0.0), 1),
-            "max_tokens_per_example": int(lengths.max() or 0),
-        }
+    splits = (("train", train_qa), ("validation", validation_qa))
+    for split, qa in splits:
+        frame, stats[split] = tokenize_qa(qa, base_model.tokenizer, tokenization)
         frames.append(frame)
-    if frames[0].height == 0:
-        raise ValueError(
-            f"no training example fits max_length={tokenization['max_length']} tokens; raise "
-            "training.tokenization.max_length"
-        )
+    for split, frame in zip(("train", "validation"), frames, strict=True):
+        if frame.height == 0:
+            raise ValueError(
+                f"no {split} example fits max_length={tokenization['max_length']} tokens; raise "
+                "training.tokenization.max_length"
+            )
     logger.info("Tokenized: %s", json.dumps(stats))
     return frames[0], frames[1], stats
 
@@ -86,26 +67,35 @@ def tokenize_datasets(
 def fine_tune(
     base_model: Any,
     tokenized_train: pl.DataFrame,
-    tokenized_test: pl.DataFrame,
+    tokenized_validation: pl.DataFrame,
     training: dict[str, Any],
+    generation: dict[str, Any] | None,
 ) -> tuple[Any, dict[str, Any]]:
     """Fine-tune with the HF Trainer (full or LoRA), resuming from the last complete checkpoint.
+
+    The validation split drives the eval loss, early stopping and the best checkpoint. The
+    returned model carries the project's decoding settings (``params:generation``) in its
+    generation config, so its saved ``generation_config.json`` decodes as evaluation and the
+    chats do.
 
     With ``packing.enabled`` several examples share one row, isolated by restarting position ids
     (same loss and gradients as one by one; see ``packing.py``), which removes padding work.
 
     Checkpoints live in ``checkpoint_dir/<run key>``; the key hashes the parameters and the data,
-    so a run started again with the same parameters continues where it stopped.
+    so a run started again with the same parameters continues where it stopped. A run that
+    finishes removes its checkpoints (a finished run is never resumed).
     Returns the fine-tuned model (LoRA merged into the base weights) and the training metrics.
     """
     import torch
     from transformers import EarlyStoppingCallback, ProgressCallback, TrainingArguments
 
     from llm_finetune.datasets.hf_model import ModelAndTokenizer
+    from llm_finetune.generation import GenerationSettings, attach_generation_config
     from llm_finetune.hardware import fast_bf16_supported, select_device
     from llm_finetune.pipelines.training.callbacks import LossProgressCallback, StepTimer
     from llm_finetune.pipelines.training.trainer import make_trainer_class
 
+    decoding = GenerationSettings.from_params(generation)  # fails before any training
     if training.get("torch_threads"):
         torch.set_num_threads(int(training["torch_threads"]))
     model, tokenizer = base_model.model, base_model.tokenizer
@@ -119,7 +109,7 @@ def fine_tune(
     bf16 = fast_bf16_supported(device)
     # Under torchrun / accelerate launch: DDP over gloo without CUDA (NCCL with it).
     trainer_args = distributed.launcher_trainer_args(trainer_args, device.type)
-    run_dir = Path(training["checkpoint_dir"]) / _run_key(training, base_model, tokenized_train)
+    run_dir = Path(training["checkpoint_dir"]) / run_key(training, base_model, tokenized_train)
     step_timer = StepTimer()
     callbacks = [step_timer]
     if training.get("early_stopping_patience"):
@@ -138,7 +128,7 @@ def fine_tune(
     # Rank 0 decides (and may remove a finished run) before the others look: the same decision
     # on every rank, never a half-removed directory.
     with args.main_process_first(local=False, desc="checkpoint lookup"):
-        resume_from = _resume_point(run_dir, trainer_args["max_steps"], args.process_index == 0)
+        resume_from = resume_point(run_dir, trainer_args["max_steps"], args.process_index == 0)
     packing = training["packing"]
     train_examples = _as_examples(tokenized_train)
     if packing["enabled"]:
@@ -157,7 +147,7 @@ def fine_tune(
         model=model,
         args=args,
         train_dataset=train_rows,
-        eval_dataset=as_rows(_as_examples(tokenized_test)),
+        eval_dataset=as_rows(_as_examples(tokenized_validation)),
         data_collator=collator,
         callbacks=callbacks,
     )
@@ -195,7 +185,10 @@ def fine_tune(
     result = trainer.train(resume_from_checkpoint=resume_from)
     wall_time = time.perf_counter() - started
     # A collective: every process of a distributed run takes part.
-    tokens_trained = _sum_over_processes(trainer, trainer.real_tokens_trained)
+    counts = {
+        name: _sum_over_processes(trainer, value) for name, value in trainer.trained_counts.items()
+    }
+    steps_run = trainer.state.global_step - step_of(resume_from)
     model = trainer.model
     if trainer.is_fsdp_enabled:  # each process holds a shard of the weights
         model = _gather_sharded_model(trainer, tokenizer, run_dir / "full-model")
@@ -204,6 +197,10 @@ def fine_tune(
         model = model.merge_and_unload()  # evaluation loads one plain model either way
     model.eval()
     model.config.use_cache = True  # generation wants the KV cache back
+    attach_generation_config(model, tokenizer, decoding)
+    if args.should_save:  # the model is in memory; a finished run is never resumed
+        remove_finished_run(run_dir)
+    accounting = step_accounting(model, counts, steps_run)
     summary = {
         "architecture": type(model).__name__,
         "model_type": model.config.model_type,
@@ -220,20 +217,22 @@ def fine_tune(
         "world_size": args.world_size,
         # Real (non-padding) tokens trained on, all processes together; a resumed run counts its
         # own steps.
-        "tokens_trained": tokens_trained,
+        "tokens_trained": counts[REAL_TOKENS],
+        "examples_trained": counts[EXAMPLES],
+        **accounting,
         "train_loss": float(result.training_loss),
         "best_eval_loss": trainer.state.best_metric,
         "wall_time_s": round(wall_time, 2),
-        "flops_per_optimizer_step": _flops_per_optimizer_step(model, tokenized_train, args),
         "learning_rate": args.learning_rate,
-        "effective_batch_size": args.per_device_train_batch_size
+        # Rows (of packed examples, or single examples) per optimizer step, all processes.
+        "rows_per_optimizer_step": args.per_device_train_batch_size
         * args.gradient_accumulation_steps
         * args.world_size,
     }
     # Training throughput: optimizer steps only (evaluation and checkpoint saving excluded).
     summary["train_step_seconds"] = round(step_timer.seconds, 2)
     step_seconds = max(step_timer.seconds, 1e-9)
-    summary["tokens_per_second"] = round(tokens_trained / step_seconds, 1)
+    summary["tokens_per_second"] = round(counts[REAL_TOKENS] / step_seconds, 1)
     metrics = {"log_history": trainer.state.log_history, "summary": summary}
     return ModelAndTokenizer(model, tokenizer), metrics
 
@@ -254,48 +253,6 @@ def _with_lora(model: Any, lora: dict[str, Any]) -> Any:
 def _as_examples(frame: pl.DataFrame) -> list[dict[str, list[int]]]:
     """Rows of the tokenized frame as plain lists (the attention mask is implied: all ones)."""
     return frame.select("input_ids", "labels").to_dicts()
-
-
-def _run_key(training: dict[str, Any], base_model: Any, tokenized_train: pl.DataFrame) -> str:
-    """Identifies a run by its parameters, base model and training data."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(training, sort_keys=True, default=str).encode())
-    model = base_model.model
-    # Identity, not the config dict: training sets runtime flags on the config (use_cache, ...).
-    identity = [model.name_or_path, type(model).__name__, model.num_parameters()]
-    digest.update(json.dumps(identity).encode())
-    digest.update(tokenized_train.hash_rows().to_numpy().tobytes())
-    processes = distributed.world_size()
-    if processes > 1:  # a distributed run resumes only with as many processes as it started with
-        digest.update(f"world_size={processes}".encode())
-    return digest.hexdigest()[:16]
-
-
-def _resume_point(run_dir: Path, max_steps: int, remove_finished: bool = True) -> str | None:
-    """The last complete checkpoint of an interrupted run, or None to start fresh.
-
-    A checkpoint is complete once ``trainer_state.json`` exists (the Trainer writes it last).
-    A run that already reached ``max_steps`` is started again from scratch (its directory is
-    removed when ``remove_finished``: by the one process that writes checkpoints).
-    """
-    complete = sorted(
-        (path for path in run_dir.glob("checkpoint-*") if (path / "trainer_state.json").is_file()),
-        key=_step_of,
-    )
-    if not complete:
-        return None
-    last = complete[-1]
-    if _step_of(str(last)) >= max_steps:
-        logger.info("A finished run with these parameters exists in %s; training again", run_dir)
-        if remove_finished:
-            shutil.rmtree(run_dir)
-        return None
-    logger.info("Resuming the interrupted run from %s", last)
-    return str(last)
-
-
-def _step_of(checkpoint: str | Path | None) -> int:
-    return int(str(checkpoint).rsplit("-", 1)[1]) if checkpoint else 0
 
 
 def _sum_over_processes(trainer: Any, value: int) -> int:
@@ -339,16 +296,61 @@ def _parameter_counts(model: Any) -> dict[str, int]:
     return {"total_parameters": int(total), "trainable_parameters": int(trainable)}
 
 
-def _flops_per_optimizer_step(model: Any, tokenized_train: pl.DataFrame, args: Any) -> int:
-    """The walkthrough's estimate: ``floating_point_ops`` of a mean-length batch x grad-accum
-    (x the number of processes: an optimizer step trains on every process's batches).
+def step_accounting(model: Any, counts: dict[str, int], steps: int) -> dict[str, float]:
+    """What one optimizer step trained on, on average, and its training FLOPs.
 
-    ``floating_point_ops`` is the Kaplan et al. rule, 6 x tokens x non-embedding parameters.
+    ``counts`` are the totals the Trainer saw (real tokens, examples, squared example lengths);
+    FLOPs are from :func:`training_flops` with the model's own shapes.
     """
-    mean_tokens = float(tokenized_train["input_ids"].list.len().mean() or 0.0)
-    tokens_per_step = mean_tokens * args.per_device_train_batch_size
-    flops = 6 * tokens_per_step * model.num_parameters(exclude_embeddings=True)
-    return int(flops * args.gradient_accumulation_steps * args.world_size)
+    if steps <= 0:
+        return {
+            "examples_per_optimizer_step": 0.0,
+            "tokens_per_optimizer_step": 0.0,
+            "flops_per_optimizer_step": 0.0,
+        }
+    config = model.config
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    flops = training_flops(
+        matmul_parameters(model),
+        tokens=counts[REAL_TOKENS],
+        squared_example_tokens=counts[SQUARED_TOKENS],
+        layers=config.num_hidden_layers,
+        attention_width=config.num_attention_heads * head_dim,
+    )
+    return {
+        "examples_per_optimizer_step": round(counts[EXAMPLES] / steps, 2),
+        "tokens_per_optimizer_step": round(counts[REAL_TOKENS] / steps, 1),
+        "flops_per_optimizer_step": float(flops / steps),
+    }
+
+
+def matmul_parameters(model: Any) -> int:
+    """Parameters that take part in a matrix multiply per token: all but the input embeddings,
+    plus the output projection (counted even when it shares its weights with the input
+    embeddings, as SmolLM2's does: the multiply happens either way)."""
+    body = model.num_parameters(exclude_embeddings=True)
+    head = model.get_output_embeddings()
+    embeddings = model.get_input_embeddings()
+    tied = head is not None and head.weight is embeddings.weight
+    return int(body + (head.weight.numel() if tied else 0))
+
+
+def training_flops(
+    parameters: int,
+    tokens: int,
+    squared_example_tokens: int,
+    layers: int,
+    attention_width: int,
+) -> float:
+    """Training FLOPs (forward + backward) of ``tokens`` tokens, in examples whose squared lengths
+    sum to ``squared_example_tokens``.
+
+    ``6 N T`` for the weight multiplies (Kaplan et al.) plus PaLM's attention term,
+    ``12 L d_attn t`` per token of an example of length ``t`` (query-key scores and the weighted
+    sum of values, forward and backward, without discounting the causal mask), i.e.
+    ``12 L d_attn sum(t^2)`` over examples: packed examples attend only to themselves.
+    """
+    return 6.0 * parameters * tokens + 12.0 * layers * attention_width * squared_example_tokens
 
 
 def plot_loss(training_metrics: dict[str, Any]) -> Any:

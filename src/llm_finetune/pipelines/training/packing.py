@@ -92,14 +92,26 @@ def isolate_packed_examples(model: Any) -> None:
     model.config.use_cache = False
 
 
+# What each batch trained on, counted by the collator (see RowCollator).
 REAL_TOKENS = "num_real_tokens"
+EXAMPLES = "num_examples"
+SQUARED_TOKENS = "num_squared_example_tokens"  # sum of squared example lengths (attention FLOPs)
+COUNTS = (REAL_TOKENS, EXAMPLES, SQUARED_TOKENS)
+
+
+def example_lengths(row: Row) -> list[int]:
+    """Lengths of the examples packed in ``row`` (each one's positions restart at 0)."""
+    starts = [i for i, position in enumerate(row["position_ids"]) if position == 0]
+    ends = starts[1:] + [len(row["input_ids"])]
+    return [end - start for start, end in zip(starts, ends, strict=True)]
 
 
 class RowCollator:
-    """Collates rows for the Trainer and tells it how many real (non-padding) tokens each batch has.
+    """Collates rows for the Trainer and tells it what each batch holds: real (non-padding)
+    tokens, examples, and the sum of squared example lengths.
 
-    The count travels inside the batch (``num_real_tokens``), so it survives DataLoader worker
-    processes; the project's Trainer removes it before the model sees the batch.
+    The counts travel inside the batch, so they survive DataLoader worker processes; the
+    project's Trainer removes them before the model sees the batch.
     """
 
     def __init__(self, pad_token_id: int) -> None:
@@ -109,5 +121,8 @@ class RowCollator:
         import torch
 
         batch = collate_rows(rows, self.pad_token_id)
-        batch[REAL_TOKENS] = torch.tensor(sum(len(row["input_ids"]) for row in rows))
+        lengths = [length for row in rows for length in example_lengths(row)]
+        batch[REAL_TOKENS] = torch.tensor(sum(lengths))
+        batch[EXAMPLES] = torch.tensor(len(lengths))
+        batch[SQUARED_TOKENS] = torch.tensor(sum(length * length for length in lengths))
         return batch

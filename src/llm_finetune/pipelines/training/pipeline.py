@@ -11,18 +11,26 @@ def create_pipeline(
     **kwargs,
 ) -> Pipeline:
     """The training pipeline; ``training`` and ``tokenization`` name the inputs holding those
-    settings: the parameters by default, one dataset per configuration in the sweep."""
+    settings: the parameters by default, one dataset per configuration in the sweep.
+
+    It reads the train and validation splits only; the test split is evaluation's."""
     return Pipeline(
         [
             Node(
                 nodes.tokenize_datasets,
-                inputs=["train_qa", "test_qa", "base_model", tokenization],
-                outputs=["tokenized_train", "tokenized_test", "tokenization_stats"],
+                inputs=["train_qa", "validation_qa", "base_model", tokenization],
+                outputs=["tokenized_train", "tokenized_validation", "tokenization_stats"],
                 name="tokenize_datasets",
             ),
             Node(
                 nodes.fine_tune,
-                inputs=["base_model", "tokenized_train", "tokenized_test", training],
+                inputs=[
+                    "base_model",
+                    "tokenized_train",
+                    "tokenized_validation",
+                    training,
+                    "params:generation",
+                ],
                 outputs=["fine_tuned_model", "training_metrics"],
                 name="fine_tune",
             ),

@@ -7,27 +7,32 @@ from llm_finetune.pipelines.training.chunked_loss import (
     chunked_causal_lm_loss,
     final_hidden_states,
 )
-from llm_finetune.pipelines.training.packing import REAL_TOKENS
+from llm_finetune.pipelines.training.packing import COUNTS
 
 
 def make_trainer_class(chunk_tokens: int | None = None) -> type:
     """A ``transformers.Trainer`` subclass (imported lazily: transformers is slow to import).
 
-    ``real_tokens_trained`` counts the non-padding tokens of the batches this process actually
-    trained on (batches the DataLoader fetched ahead but never trained are not counted).
+    ``trained_counts`` sums the collator's counts (real tokens, examples, squared example lengths)
+    over the batches this process actually trained on (batches the DataLoader fetched ahead but
+    never trained are not counted).
     With ``chunk_tokens``, the loss is computed that many positions at a time.
     """
     from transformers import Trainer
 
     class ProjectTrainer(Trainer):
-        real_tokens_trained = 0
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.trained_counts = dict.fromkeys(COUNTS, 0)
 
         def training_step(self, model, inputs, num_items_in_batch=None):
-            self.real_tokens_trained += int(inputs.pop(REAL_TOKENS, 0))
+            for name in COUNTS:
+                self.trained_counts[name] += int(inputs.pop(name, 0))
             return super().training_step(model, inputs, num_items_in_batch)
 
         def prediction_step(self, model, inputs, prediction_loss_only, ignore_keys=None):
-            inputs.pop(REAL_TOKENS, None)
+            for name in COUNTS:
+                inputs.pop(name, None)
             return super().prediction_step(model, inputs, prediction_loss_only, ignore_keys)
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):

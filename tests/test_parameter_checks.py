@@ -1,0 +1,52 @@
+"""Bad settings stop `kedro run` before any node runs, so before any model is loaded."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from llm_finetune.parameter_checks import check_parameters
+from tests.mlflow_support import copy_project
+
+GOOD = {
+    "data_engineering": {"validation_fraction": 0.1, "test_fraction": 0.1},
+    "generation": {},
+    "evaluation": {"num_questions": None},
+}
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("data_engineering", {"test_fraction": 0}, "data_engineering.test_fraction must be betw"),
+        ("data_engineering", {"validation_fraction": 1.2}, "validation_fraction must be betw"),
+        ("data_engineering", {"validation_fraction": 0.5, "test_fraction": 0.5}, "below 1"),
+        ("generation", {"max_new_tokens": 0}, "generation.max_new_tokens must be a positive"),
+        ("generation", {"max_new_tokens": -5}, "generation.max_new_tokens must be a positive"),
+        ("generation", {"repetition_penalty": 0}, "generation.repetition_penalty must be"),
+        ("generation", {"max_new_token": 10}, "unknown generation settings \\['max_new_token'\\]"),
+        ("evaluation", {"num_questions": 0}, "evaluation.num_questions must be a positive"),
+    ],
+)
+def test_bad_settings_are_named(section, values, message):
+    check_parameters(GOOD)
+    with pytest.raises(ValueError, match=message):
+        check_parameters({**GOOD, section: {**GOOD[section], **values}})
+
+
+def test_a_run_with_bad_settings_stops_before_any_node(tmp_path, monkeypatch):
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    project = copy_project(tmp_path / "project", experiment="test_parameter_checks")
+    monkeypatch.setattr(sys, "path", list(sys.path))  # bootstrap_project edits both
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    bootstrap_project(project)
+    runtime_params = {"generation": {"max_new_tokens": 0}}
+    with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
+        with pytest.raises(ValueError, match="generation.max_new_tokens must be a positive"):
+            session.run()
+    written = [p for p in (project / "data").rglob("*") if p.is_file() and "01_raw" not in p.parts]
+    assert written == [], "no node ran: nothing was written and no model was loaded"
