@@ -319,7 +319,7 @@ def _paired_differences(
     pairs = list(zip(table["reference_answer"], table["base_answer"], strict=True))
     tuned_pairs = list(zip(table["reference_answer"], table["fine_tuned_answer"], strict=True))
     differences["corpus_bleu"] = {
-        **paired_bootstrap(pairs, tuned_pairs, groups, _corpus_bleu, resamples=500),
+        **paired_bootstrap(pairs, tuned_pairs, groups, _corpus_bleu, resamples=200),
         "higher_is_better": True,
     }
     differences["perplexity"] = _perplexity_difference(
