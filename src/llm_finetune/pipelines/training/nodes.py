@@ -36,6 +36,7 @@ from llm_finetune.plotting import draw_learning_rate, draw_loss_curves, new_figu
 
 logger = logging.getLogger(__name__)
 
+
 def tokenize_datasets(
     train_qa: pl.DataFrame,
     validation_qa: pl.DataFrame,
@@ -50,16 +51,14 @@ def tokenize_datasets(
     """
     stats: dict[str, Any] = {"max_length": tokenization["max_length"]}
     frames = []
-    splits = (("train", train_qa), ("validation", validation_qa))
-    for split, qa in splits:
+    for split, qa in (("train", train_qa), ("validation", validation_qa)):
         frame, stats[split] = tokenize_qa(qa, base_model.tokenizer, tokenization)
-        frames.append(frame)
-    for split, frame in zip(("train", "validation"), frames, strict=True):
         if frame.height == 0:
             raise ValueError(
                 f"no {split} example fits max_length={tokenization['max_length']} tokens; raise "
                 "training.tokenization.max_length"
             )
+        frames.append(frame)
     logger.info("Tokenized: %s", json.dumps(stats))
     return frames[0], frames[1], stats
 
