@@ -7,7 +7,8 @@ with EOS before the cap, answers that loop (the evaluation's detector), token F1
 length. It also prints the training answers' token-length distribution, which sizes
 ``max_new_tokens``.
 
-    .venv/bin/python benchmarks/decoding_settings.py [--questions 48] [--max-new-tokens 384]
+    .venv/bin/python benchmarks/decoding_settings.py [--questions 51] [--max-new-tokens 384]
+        [--settings greedy rep_penalty_1.1 ...]
 
 Choice rule: among the settings with EOS rate >= 0.90 and loop rate <= 0.05 (the quality targets),
 the highest mean of token F1 and ROUGE-L; if none qualifies, the highest EOS rate minus loop
@@ -63,9 +64,12 @@ def choose(rows: dict[str, dict[str, float]]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--questions", type=int, default=48, help="validation rows answered")
+    parser.add_argument("--questions", type=int, default=51, help="validation rows answered")
     parser.add_argument("--max-new-tokens", type=int, default=GenerationSettings.max_new_tokens)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument(
+        "--settings", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS), help="a subset"
+    )
     args = parser.parse_args()
 
     model, validation, train = load_from_catalog("fine_tuned_model", "validation_qa", "train_qa")
@@ -78,7 +82,8 @@ def main() -> None:
     print(f"{len(prompts)} validation questions, max_new_tokens={args.max_new_tokens}")
     header = "setting            eos_rate  loop_rate  token_f1  rouge_l  mean_tokens  seconds"
     print(header)
-    for name, overrides in SETTINGS.items():
+    for name in args.settings:
+        overrides = SETTINGS[name]
         started = time.perf_counter()
         answers = generate_answers(model.model, tokenizer, prompts, replace(base, **overrides))
         texts = [answer.text for answer in answers]

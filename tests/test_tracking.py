@@ -49,7 +49,7 @@ def test_a_run_is_an_mlflow_run_with_the_kedro_parameters(tracked):
     assert run.info.status == "FINISHED"
     params = run.data.params
     assert params["training.trainer.max_steps"] == "4"  # the runtime override
-    assert params["training.trainer.learning_rate"] == "1e-05"
+    assert params["training.trainer.learning_rate"] == "0.0001"
     assert params["data_engineering.test_fraction"] == "0.1"
     assert params["evaluation.num_questions"] == "2"
     assert run.data.tags["kedro_command"].startswith("kedro run")

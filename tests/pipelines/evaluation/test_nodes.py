@@ -176,7 +176,7 @@ def test_comparison_table_and_metrics():
     )
     assert result["num_questions"] == 3 and result["num_answers"] == 3
     assert result["generation"]["max_new_tokens"] == 5
-    assert result["generation"]["repetition_penalty"] == 1.2  # the project's default
+    assert result["generation"]["repetition_penalty"] == 1.1  # the project's default
     assert result["base"]["eos_rate"] == 0.0 and result["fine_tuned"]["eos_rate"] == 1.0
     assert result["fine_tuned"]["exact_match"] == pytest.approx(1 / 3)
     assert result["fine_tuned"]["repetition_loop_rate"] == pytest.approx(1 / 3)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -96,7 +97,6 @@ def answer_perplexity(
     """
     import torch
     import torch.nn.functional as F
-    from tqdm.auto import tqdm
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -113,7 +113,7 @@ def answer_perplexity(
     row_tokens: list[int] = []
     was_training = model.training
     model.eval()
-    progress = tqdm(total=len(input_ids), desc="answer perplexity", unit="answer", leave=False)
+    started = time.perf_counter()
     try:
         with torch.inference_mode():
             for start in range(0, len(input_ids), batch_size):
@@ -134,10 +134,14 @@ def answer_perplexity(
                 )
                 row_nll += nll.sum(dim=1).tolist()
                 row_tokens += (targets != IGNORE_INDEX).sum(dim=1).tolist()
-                progress.update(len(batch["input_ids"]))
+                logger.info(
+                    "Answer perplexity: %d/%d answers (%.0f s)",
+                    min(stop, len(input_ids)),
+                    len(input_ids),
+                    time.perf_counter() - started,
+                )
     finally:
         model.train(was_training)
-        progress.close()
     total_tokens = sum(row_tokens)
     mean_nll = sum(row_nll) / total_tokens if total_tokens else math.nan
     return {
