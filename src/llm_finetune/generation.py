@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from llm_finetune.progress import progress_bar
+
 logger = logging.getLogger(__name__)
 
 
@@ -175,6 +177,7 @@ def generate_answers(
     tokenizer: Any,
     prompts: Sequence[str],
     settings: GenerationSettings | None = None,
+    progress: bool = True,
     **overrides: Any,
 ) -> list[GeneratedAnswer]:
     """Generate one answer per prompt, in the order of ``prompts``.
@@ -189,6 +192,7 @@ def generate_answers(
         tokenizer: Its tokenizer; must define an EOS and a pad token (they may be the same).
         prompts: Fully rendered prompts (e.g. ``"### Question:\\n...\\n### Answer:\\n"``).
         settings: Decoding settings, batch size and seed.
+        progress: Show a progress bar (answers done, answers/s); off for interactive callers.
 
     Returns:
         One :class:`GeneratedAnswer` per prompt.
@@ -220,8 +224,9 @@ def generate_answers(
     was_training = model.training
     model.eval()
     started = time.perf_counter()
+    bar = progress_bar(len(prompts), "generating answers", "answer", enabled=progress)
     try:
-        with torch.random.fork_rng(devices=[]), torch.inference_mode():
+        with bar, torch.random.fork_rng(devices=[]), torch.inference_mode():
             torch.manual_seed(settings.seed)
             for start in range(0, len(order), batch_size):
                 indices = order[start : start + batch_size]
@@ -236,15 +241,10 @@ def generate_answers(
                 new_ids = output[:, batch["input_ids"].shape[1] :].tolist()
                 for index, ids in zip(indices, new_ids, strict=True):
                     answers[index] = _finish(tokenizer, ids, stop_ids)
-                done = min(start + batch_size, len(order))
-                logger.info(
-                    "Generated %d/%d answers (%.0f s)",
-                    done,
-                    len(order),
-                    time.perf_counter() - started,
-                )
+                bar.update(len(indices))
     finally:
         model.train(was_training)
+    logger.info("Generated %d answers in %.0f s", len(prompts), time.perf_counter() - started)
     return [answer for answer in answers if answer is not None]
 
 

@@ -1,15 +1,16 @@
 """Kedro project settings."""
 
-from kedro.config import OmegaConfigLoader
-
+from llm_finetune.config_loader import LayeredConfigLoader
 from llm_finetune.distributed import RankZeroDataCatalog
 from llm_finetune.hooks import ExperimentTracking
 from llm_finetune.parameter_checks import ParameterChecks
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_CLASS = LayeredConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
+    # --env hub: the walkthrough's settings (conf/walkthrough) with the online data and model.
+    "env_parents": {"hub": "walkthrough"},
     # Without "soft", an environment override (conf/hub, conf/local) replaces whole
     # parameter blocks (and whole sections of mlflow.yml).
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},

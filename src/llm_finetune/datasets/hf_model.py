@@ -557,20 +557,33 @@ class PretrainedModelDataset(AbstractDataset[None, ModelAndTokenizer]):
     def _convert_gguf(self, gguf: Path) -> ModelAndTokenizer:
         from transformers import AutoModelForCausalLM, AutoTokenizer, GgufConfig
 
+        from llm_finetune.progress import progress_bar
+
         logger.info("Dequantising GGUF %s (tens of seconds, once)", gguf)
         args = _resolve_dtype({"dtype": self._dtype})
-        model = AutoModelForCausalLM.from_pretrained(
-            str(gguf.parent),
-            gguf_file=gguf.name,
-            # Plain float weights even where a GGUF matmul kernel exists: the cache is safetensors.
-            quantization_config=GgufConfig(dequantize=True),
-            trust_remote_code=False,
-            local_files_only=True,
-            **args,
-        )
-        tokenizer = AutoTokenizer.from_pretrained(
-            str(gguf.parent), gguf_file=gguf.name, trust_remote_code=False, local_files_only=True
-        )
+        # Two silent phases of tens of seconds each (transformers parses the GGUF metadata in
+        # Python): a bar of phases with elapsed time, around transformers' own per-tensor bar.
+        with progress_bar(2, "converting GGUF", "phase") as bar:
+            bar.set_postfix_str("weights")
+            model = AutoModelForCausalLM.from_pretrained(
+                str(gguf.parent),
+                gguf_file=gguf.name,
+                # Plain float weights even where a GGUF matmul kernel exists: the cache is
+                # safetensors.
+                quantization_config=GgufConfig(dequantize=True),
+                trust_remote_code=False,
+                local_files_only=True,
+                **args,
+            )
+            bar.update()
+            bar.set_postfix_str("tokenizer")
+            tokenizer = AutoTokenizer.from_pretrained(
+                str(gguf.parent),
+                gguf_file=gguf.name,
+                trust_remote_code=False,
+                local_files_only=True,
+            )
+            bar.update()
         return ModelAndTokenizer(make_serializable(model), tokenizer)
 
     def _download(self, hub_id: str) -> ModelAndTokenizer:

@@ -115,9 +115,13 @@ def test_select_eval_questions():
             nodes.select_eval_questions(test_qa, {"num_questions": bad})
 
 
-def test_render_off_topic_prompts():
-    assert nodes.render_off_topic_prompts(["What do you think of Mars?"], TEMPLATE) == [
-        "### Question:\nWhat do you think of Mars?\n### Answer:\n"
+def test_render_off_topic_prompts_raw_then_templated():
+    prompts = nodes.render_off_topic_prompts(["What do you think of Mars?", "Pancakes?"], TEMPLATE)
+    assert prompts == [
+        "What do you think of Mars?",
+        "Pancakes?",
+        "### Question:\nWhat do you think of Mars?\n### Answer:\n",
+        "### Question:\nPancakes?\n### Answer:\n",
     ]
 
 
@@ -218,17 +222,31 @@ def test_metrics_score_empty_repeated_and_non_latin_answers():
     assert "LOOP" in page
 
 
-def test_off_topic_probe():
-    rows = nodes.build_off_topic_probe(["Mars?"], answers(["A planet."]), answers(["Hi doctor"]))
-    assert rows == [
-        {
-            "question": "Mars?",
-            "base_answer": "A planet.",
-            "base_ended_with_eos": True,
-            "fine_tuned_answer": "Hi doctor",
-            "fine_tuned_ended_with_eos": True,
-        }
-    ]
+def test_off_topic_probe_raw_and_templated_side_by_side():
+    rows = nodes.build_off_topic_probe(
+        ["Mars?", "Pancakes?"],
+        answers(["A planet.", "Flour.", "Red.", "Eggs."]),
+        answers(["Hi doctor", "Hello", "Consult a doctor", "Take rest"]),
+    )
+    assert rows[0] == {
+        "question": "Mars?",
+        "base_raw_answer": "A planet.",
+        "base_raw_ended_with_eos": True,
+        "fine_tuned_raw_answer": "Hi doctor",
+        "fine_tuned_raw_ended_with_eos": True,
+        "base_templated_answer": "Red.",
+        "base_templated_ended_with_eos": True,
+        "fine_tuned_templated_answer": "Consult a doctor",
+        "fine_tuned_templated_ended_with_eos": True,
+    }
+    assert rows[1]["base_raw_answer"] == "Flour." and rows[1]["fine_tuned_templated_answer"] == (
+        "Take rest"
+    )
+
+
+def test_off_topic_probe_needs_both_forms_of_every_question():
+    with pytest.raises(ValueError, match="base_off_topic_answers has 1 answers; expected 2"):
+        nodes.build_off_topic_probe(["Mars?"], answers(["A planet."]), answers(["Hi", "Yo"]))
 
 
 def _metrics() -> dict:

@@ -156,6 +156,7 @@ def test_pipeline_end_to_end(tiny_tokenizer):
     assert metrics["base"]["perplexity"] != metrics["fine_tuned"]["perplexity"]
     probe = catalog.load("off_topic_probe")
     assert [row["question"] for row in probe] == params["evaluation"]["off_topic_prompts"]
+    assert {"base_raw_answer", "fine_tuned_templated_answer"} <= set(probe[0])
     assert "What do you think of Mars?" in params["evaluation"]["off_topic_prompts"]
     assert "not medical advice" in catalog.load("comparison_table_html")
     assert isinstance(catalog.load("metrics_plot"), Figure)

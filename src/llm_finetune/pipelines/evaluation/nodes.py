@@ -27,6 +27,7 @@ from llm_finetune.pipelines.evaluation.uncertainty import (
     wins_ties_losses,
 )
 from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_qa
+from llm_finetune.progress import progress_bar
 from llm_finetune.prompting import render_prompt
 
 logger = logging.getLogger(__name__)
@@ -77,8 +78,9 @@ def select_eval_questions(test_qa: pl.DataFrame, evaluation: Mapping[str, Any]) 
 
 
 def render_off_topic_prompts(questions: Sequence[str], prompt_template: str) -> list[str]:
-    """The off-topic probe questions in the model's prompt form."""
-    return [render_prompt(prompt_template, question) for question in questions]
+    """Every off-topic question twice: first all as raw text (as the walkthrough asks "What do you
+    think of Mars?"), then all inside the prompt template (as the chat asks)."""
+    return [*questions, *(render_prompt(prompt_template, question) for question in questions)]
 
 
 def answer_perplexity(
@@ -114,8 +116,9 @@ def answer_perplexity(
     was_training = model.training
     model.eval()
     started = time.perf_counter()
+    bar = progress_bar(len(input_ids), "answer perplexity", "answer")
     try:
-        with torch.inference_mode():
+        with bar, torch.inference_mode():
             for start in range(0, len(input_ids), batch_size):
                 stop = start + batch_size
                 batch = _right_pad(
@@ -134,14 +137,12 @@ def answer_perplexity(
                 )
                 row_nll += nll.sum(dim=1).tolist()
                 row_tokens += (targets != IGNORE_INDEX).sum(dim=1).tolist()
-                logger.info(
-                    "Answer perplexity: %d/%d answers (%.0f s)",
-                    min(stop, len(input_ids)),
-                    len(input_ids),
-                    time.perf_counter() - started,
-                )
+                bar.update(len(targets))
     finally:
         model.train(was_training)
+    logger.info(
+        "Answer perplexity of %d answers in %.0f s", len(input_ids), time.perf_counter() - started
+    )
     total_tokens = sum(row_tokens)
     mean_nll = sum(row_nll) / total_tokens if total_tokens else math.nan
     return {
@@ -389,20 +390,32 @@ def build_off_topic_probe(
     base_off_topic_answers: list[dict[str, Any]],
     fine_tuned_off_topic_answers: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    """Both models' answers to questions far from the training data: does the persona leak?"""
-    rows = []
-    for question, base, tuned in zip(
-        off_topic_questions, base_off_topic_answers, fine_tuned_off_topic_answers, strict=True
+    """Both models' answers to questions far from the training data, asked as raw text and inside
+    the prompt template, side by side: does the doctor persona leak, and does the template matter?
+
+    The answers follow ``render_off_topic_prompts``: all raw prompts, then all templated ones.
+    """
+    questions = list(off_topic_questions)
+    for model, answers in zip(
+        MODELS, (base_off_topic_answers, fine_tuned_off_topic_answers), strict=True
     ):
-        rows.append(
-            {
-                "question": question,
-                "base_answer": base["text"],
-                "base_ended_with_eos": bool(base["ended_with_eos"]),
-                "fine_tuned_answer": tuned["text"],
-                "fine_tuned_ended_with_eos": bool(tuned["ended_with_eos"]),
-            }
-        )
+        if len(answers) != 2 * len(questions):
+            raise ValueError(
+                f"{model}_off_topic_answers has {len(answers)} answers; expected "
+                f"{2 * len(questions)} (each of the {len(questions)} off-topic questions raw and "
+                "templated)"
+            )
+    rows = []
+    for index, question in enumerate(questions):
+        row: dict[str, Any] = {"question": question}
+        for form, offset in (("raw", 0), ("templated", len(questions))):
+            for model, answers in zip(
+                MODELS, (base_off_topic_answers, fine_tuned_off_topic_answers), strict=True
+            ):
+                answer = answers[offset + index]
+                row[f"{model}_{form}_answer"] = answer["text"]
+                row[f"{model}_{form}_ended_with_eos"] = bool(answer["ended_with_eos"])
+        rows.append(row)
     return rows
 
 

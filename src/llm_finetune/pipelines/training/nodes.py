@@ -86,48 +86,35 @@ def fine_tune(
     Returns the fine-tuned model (LoRA merged into the base weights) and the training metrics.
     """
     import torch
-    from transformers import EarlyStoppingCallback, ProgressCallback, TrainingArguments
+    from transformers import EarlyStoppingCallback, ProgressCallback
 
     from llm_finetune.datasets.hf_model import ModelAndTokenizer
     from llm_finetune.generation import GenerationSettings, attach_generation_config
-    from llm_finetune.hardware import fast_bf16_supported, select_device
+    from llm_finetune.hardware import select_device
     from llm_finetune.pipelines.training.callbacks import LossProgressCallback, StepTimer
-    from llm_finetune.pipelines.training.trainer import make_trainer_class
+    from llm_finetune.pipelines.training.trainer import make_trainer_class, training_arguments
 
     decoding = GenerationSettings.from_params(generation)  # fails before any training
     if training.get("torch_threads"):
         torch.set_num_threads(int(training["torch_threads"]))
     model, tokenizer = base_model.model, base_model.tokenizer
     isolate_packed_examples(model)  # batches carry position ids, never an attention mask
-    trainer_args = dict(training["trainer"])
     lora = training["lora"]
     if lora["enabled"]:
         model = _with_lora(model, lora)
-        trainer_args["learning_rate"] = lora["learning_rate"]
     device = select_device()
-    bf16 = fast_bf16_supported(device)
-    # Under torchrun / accelerate launch: DDP over gloo without CUDA (NCCL with it).
-    trainer_args = distributed.launcher_trainer_args(trainer_args, device.type)
     run_dir = Path(training["checkpoint_dir"]) / run_key(training, base_model, tokenized_train)
+    args = training_arguments(training, str(run_dir), device.type)
+    bf16 = args.bf16
     step_timer = StepTimer()
     callbacks = [step_timer]
     if training.get("early_stopping_patience"):
         callbacks.append(EarlyStoppingCallback(training["early_stopping_patience"]))
-    args = TrainingArguments(
-        output_dir=str(run_dir),
-        eval_strategy="steps",
-        save_strategy="steps",
-        bf16=bf16,
-        report_to="none",
-        remove_unused_columns=False,
-        dataloader_pin_memory=device.type == "cuda",
-        **trainer_args,
-    )
     distributed.check_joined(args)  # creating the arguments joined the launcher's process group
     # Rank 0 decides (and may remove a finished run) before the others look: the same decision
     # on every rank, never a half-removed directory.
     with args.main_process_first(local=False, desc="checkpoint lookup"):
-        resume_from = resume_point(run_dir, trainer_args["max_steps"], args.process_index == 0)
+        resume_from = resume_point(run_dir, args.max_steps, args.process_index == 0)
     packing = training["packing"]
     train_examples = _as_examples(tokenized_train)
     if packing["enabled"]:

@@ -15,6 +15,8 @@ from typing import Any
 
 import polars as pl
 
+from llm_finetune.progress import MIN_ITEMS_FOR_A_BAR, progress_bar
+
 IGNORE_INDEX = -100  # label value that torch's cross-entropy skips
 
 
@@ -66,7 +68,9 @@ def tokenize_qa(
     has_question = QUESTION_COLUMN in qa.columns
     plain = qa[QUESTION_COLUMN] if has_question else qa["question"]
     truncated = dropped = 0
+    bar = progress_bar(qa.height, "tokenizing", "row", enabled=qa.height >= MIN_ITEMS_FOR_A_BAR)
     for prompt, answer, question in zip(qa["question"], qa["answer"], plain, strict=True):
+        bar.update()
         example = tokenize_pair(
             tokenizer,
             prompt,
@@ -82,6 +86,7 @@ def tokenize_qa(
         rows["labels"].append(example.labels)
         rows["attention_mask"].append([1] * len(example.input_ids))
         questions.append(question)
+    bar.close()
     frame = pl.DataFrame(rows, schema={column: pl.List(pl.Int64) for column in rows})
     if has_question:
         frame = frame.with_columns(pl.Series(QUESTION_COLUMN, questions, dtype=pl.String))
