@@ -50,9 +50,9 @@ def answer_token_quantiles(tokenizer, answers: list[str]) -> dict[str, int]:
     import numpy as np
 
     lengths = [len(tokenizer(a, add_special_tokens=False)["input_ids"]) + 1 for a in answers]
-    return {
-        f"p{q}": int(np.percentile(lengths, q, method="nearest")) for q in (50, 90, 95, 99)
-    } | {"max": max(lengths)}
+    return {f"p{q}": int(np.percentile(lengths, q, method="nearest")) for q in (50, 90, 95, 99)} | {
+        "max": max(lengths)
+    }
 
 
 def choose(rows: dict[str, dict[str, float]]) -> str:

@@ -179,9 +179,7 @@ def test_context_budget_is_the_model_context_minus_the_answer(tiny_tokenizer, ti
     assert bot.context_tokens == tiny_model.config.max_position_embeddings == 512
     assert bot.max_prompt_tokens == 412
 
-    short = ChatModel(
-        tiny_model, tiny_tokenizer, options=ChatOptions(16), context_override=64
-    )
+    short = ChatModel(tiny_model, tiny_tokenizer, options=ChatOptions(16), context_override=64)
     assert short.max_prompt_tokens == 48
     history = [Turn(f"Old question {i}?", "An old answer of some length.") for i in range(10)]
     prompt = short.prompt(history, "New question?")

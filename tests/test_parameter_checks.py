@@ -36,6 +36,21 @@ def test_bad_settings_are_named(section, values, message):
         check_parameters({**GOOD, section: {**GOOD[section], **values}})
 
 
+def test_bad_sizing_and_trainer_settings_are_named():
+    from llm_finetune.settings import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
+    from tests.conftest import PROJECT_ROOT
+
+    loader = CONFIG_LOADER_CLASS(conf_source=str(PROJECT_ROOT / "conf"), **CONFIG_LOADER_ARGS)
+    sizing = loader["parameters"]["infrastructure_sizing"]
+    check_parameters({**GOOD, "infrastructure_sizing": sizing})
+    with pytest.raises(ValueError, match="infrastructure_sizing.*utilisation"):
+        check_parameters({**GOOD, "infrastructure_sizing": {**sizing, "utilisation": 2}})
+    trainer = {"training": {"trainer": {"learning_rate": 1e-4, "warmup_step": 1}}}
+    check_parameters({**GOOD, **trainer})  # not a training run: the trainer is not checked
+    with pytest.raises(ValueError, match="training.trainer: warmup_step is not a field"):
+        check_parameters({**GOOD, **trainer}, trains=True)
+
+
 def test_a_run_with_bad_settings_stops_before_any_node(tmp_path, monkeypatch):
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project

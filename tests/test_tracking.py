@@ -23,6 +23,10 @@ from tests.mlflow_support import (
 REPORT_FILES = {
     "data_quality_report.json",
     "model_report.json",
+    "model_architecture.json",
+    "infrastructure_sizing.csv",
+    "infrastructure_sizing.html",
+    "infrastructure_sizing.md",
     "loss_plot.png",
     "learning_rate_plot.png",
     "metrics_plot.png",

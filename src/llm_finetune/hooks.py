@@ -47,6 +47,10 @@ ARTIFACT_DATASETS = frozenset(
     {
         "data_quality_report",
         "model_report",
+        "model_architecture",
+        "infrastructure_sizing",
+        "infrastructure_sizing_html",
+        "infrastructure_sizing_markdown",
         "loss_plot",
         "learning_rate_plot",
         "metrics_plot",

@@ -604,8 +604,8 @@ class PretrainedModelDataset(AbstractDataset[None, ModelAndTokenizer]):
                     f"({', '.join(MODEL_ALIASES)}), a .gguf file or a local model directory, so it "
                     "was taken as a Hugging Face Hub id, and the Hub is offline by default "
                     "(HF_HUB_OFFLINE=1) and the model is not in the local Hugging Face cache. Go "
-                    "online with `HF_HUB_OFFLINE=0 kedro run ...`, or point the source at a local "
-                    f"file or directory. ({type(error).__name__}: {error})"
+                    "online with `HF_HUB_OFFLINE=0 HF_DATASETS_OFFLINE=0 kedro run ...`, or point "
+                    f"the source at a local file or directory. ({type(error).__name__}: {error})"
                 ) from error
             raise DatasetError(
                 f"cannot load base model {hub_id!r} from the Hugging Face Hub: "

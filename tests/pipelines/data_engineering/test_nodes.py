@@ -418,9 +418,7 @@ def test_apply_prompt_template_renders_exact_prompt_and_text():
         "### Question:\nWhy {answer} here?\n### Answer:\n",
     ]
     assert test_qa["question"].to_list() == ["### Question:\nIs fever bad?\n### Answer:\n"]
-    assert validation_qa["question"].to_list() == [
-        "### Question:\nIs a cough bad?\n### Answer:\n"
-    ]
+    assert validation_qa["question"].to_list() == ["### Question:\nIs a cough bad?\n### Answer:\n"]
     assert train_qa["plain_question"].to_list() == train["question"].to_list()
     assert test_qa["answer"].to_list() == ["Sometimes."]
     assert train_qa[LINE_NUMBER].to_list() == [1, 2]

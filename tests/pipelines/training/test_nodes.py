@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from llm_finetune.datasets.hf_model import HFModelDataset, ModelAndTokenizer
-from llm_finetune.pipelines.training import nodes
+from llm_finetune.pipelines.training import model_facts, nodes
 from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
 from tests.conftest import build_tiny_model
 
@@ -131,9 +131,13 @@ def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
     output = reloaded.model.generate(**prompt, max_new_tokens=5, do_sample=False)
     assert output.shape[1] > prompt["input_ids"].shape[1]
 
-    report = nodes.build_model_report(metrics, stats)
+    architecture = model_facts.summarize_architecture(base)
+    report = model_facts.build_model_report(metrics, stats, architecture)
     assert report["tokenization"] == stats
-    assert report["sizing_table"][0]["precision"] == "fp32"
+    # The architecture without print(model); memory sizing is infrastructure_sizing's alone.
+    assert report["model_architecture"]["parameters"]["total"] == summary["total_parameters"]
+    assert "module_tree" not in report["model_architecture"]
+    assert not [key for key in report if "sizing" in key]
     # 6 examples over 2 optimizer steps, every token of them.
     assert report["examples_per_optimizer_step"] == 3.0
     assert report["tokens_per_optimizer_step"] == summary["tokens_trained"] / 2

@@ -17,6 +17,32 @@ def test_the_pipeline_never_reads_the_test_split():
     assert inputs == {"train_qa", "validation_qa", "base_model"}
 
 
+def test_model_facts_are_catalog_entries_and_the_sweep_copies_skip_the_sizing():
+    import yaml
+
+    from tests.conftest import PROJECT_ROOT
+
+    facts = {
+        "model_architecture",
+        "infrastructure_sizing",
+        "infrastructure_sizing_html",
+        "infrastructure_sizing_markdown",
+    }
+    pipe = create_pipeline()
+    assert facts <= pipe.all_outputs()
+    assert "params:infrastructure_sizing" in pipe.inputs()
+    catalog = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_training.yml").read_text())
+    assert all(catalog[name]["versioned"] for name in facts | {"model_report"})
+    # The sweep builds one copy per configuration, its settings a dataset: the architecture
+    # feeds each model report, the sizing (a fact of the base model) is not repeated.
+    from llm_finetune.pipelines.sweep.pipeline import _training
+
+    per_configuration = _training()
+    assert "model_architecture" in per_configuration.all_outputs()
+    assert not (facts - {"model_architecture"}) & per_configuration.all_outputs()
+    assert not [name for name in per_configuration.inputs() if "infrastructure" in name]
+
+
 def _examples(rows) -> set[tuple[int, ...]]:
     """Every example of the Trainer's rows (packed or not), as a tuple of token ids."""
     found = set()

@@ -121,8 +121,7 @@ def _repeats_back_to_back(words: list[str], max_span: int, repeats: int) -> bool
             if any(word.isdigit() for word in unit):  # a schedule ("1-1-1"), not a loop
                 continue
             if all(
-                words[start + r * span : start + (r + 1) * span] == unit
-                for r in range(1, repeats)
+                words[start + r * span : start + (r + 1) * span] == unit for r in range(1, repeats)
             ):
                 return True
     return False

@@ -26,9 +26,7 @@ def plot_metrics(evaluation_metrics: Mapping[str, Any], training_metrics: Mappin
     """Grouped bars, base vs fine-tuned (the [0, 1] scores, BLEU, answer-token perplexity), the
     paired differences with their 95% intervals, and the fine-tuning loss curves."""
     fig = new_figure((22, 4.2))
-    axes = fig.subplots(
-        1, 5, gridspec_kw={"width_ratios": [len(RATE_METRICS), 1.3, 1.3, 3.2, 4]}
-    )
+    axes = fig.subplots(1, 5, gridspec_kw={"width_ratios": [len(RATE_METRICS), 1.3, 1.3, 3.2, 4]})
     panels = ((axes[0], RATE_METRICS), (axes[1], ("bleu",)), (axes[2], ("perplexity",)))
     width = 0.38
     for ax, names in panels:

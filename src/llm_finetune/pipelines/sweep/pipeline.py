@@ -83,7 +83,9 @@ def create_pipeline(configurations: Sequence[str] | None = None, **kwargs) -> Pi
 
 
 def _training() -> Pipeline:
-    return training.create_pipeline(training="training_params", tokenization="tokenization_params")
+    return training.create_pipeline(
+        training="training_params", tokenization="tokenization_params", with_sizing=False
+    )
 
 
 def _evaluation() -> Pipeline:

@@ -1,4 +1,4 @@
-"""Pure functions of the training pipeline: tokenize, fine-tune, report.
+"""Pure functions of the training pipeline: tokenize, fine-tune, plot.
 
 torch/transformers/peft are imported inside the functions: every kedro command imports every
 pipeline module, and those imports cost seconds.
@@ -353,47 +353,3 @@ def plot_learning_rate(training_metrics: dict[str, Any]) -> Any:
     draw_learning_rate(figure.subplots(), training_metrics)
     figure.tight_layout()
     return figure
-
-
-# Bytes per parameter for the sizing table (activations and KV cache excluded; see notes).
-_WEIGHT_BYTES = {"fp32": 4, "bf16": 2}
-# AdamW full fine-tuning: weights + gradients + two fp32 moments (+ an fp32 master copy in bf16).
-_FULL_FINETUNE_BYTES = {"fp32": 4 + 4 + 8, "bf16": 2 + 2 + 8 + 4}
-
-
-def build_model_report(
-    training_metrics: dict[str, Any], tokenization_stats: dict[str, Any]
-) -> dict[str, Any]:
-    """Model facts, training cost and a sizing table (memory to run and to fine-tune)."""
-    summary = training_metrics["summary"]
-    total = summary["total_parameters"]
-    eval_losses = [e["eval_loss"] for e in training_metrics["log_history"] if "eval_loss" in e]
-    lora_trainable = summary["trainable_parameters"] if summary["method"] == "lora" else None
-    sizing = []
-    for precision, weight_bytes in _WEIGHT_BYTES.items():
-        sizing.append(
-            {
-                "precision": precision,
-                "inference_gib": _gib(total * weight_bytes),
-                "full_finetune_adamw_gib": _gib(total * _FULL_FINETUNE_BYTES[precision]),
-                # LoRA: frozen weights + AdamW state for the adapters (~1% of weights if unknown).
-                "lora_finetune_adamw_gib": _gib(
-                    total * weight_bytes + (lora_trainable or total // 100) * 16
-                ),
-            }
-        )
-    return {
-        **summary,
-        "final_eval_loss": eval_losses[-1] if eval_losses else None,
-        "tokenization": tokenization_stats,
-        "sizing_table": sizing,
-        "sizing_notes": (
-            "Weights plus optimizer state only; add activations (grow with batch x sequence) "
-            "and, for generation, the KV cache. Adafactor (the walkthrough's optimizer) needs "
-            "far less optimizer state than AdamW."
-        ),
-    }
-
-
-def _gib(num_bytes: float) -> float:
-    return round(num_bytes / 2**30, 3)

@@ -2,19 +2,24 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from llm_finetune.pipelines.training import nodes
+from llm_finetune.pipelines.training import model_facts, nodes, sizing, sizing_tables
 
 
 def create_pipeline(
     training: str = "params:training",
     tokenization: str = "params:training.tokenization",
+    with_sizing: bool = True,
     **kwargs,
 ) -> Pipeline:
     """The training pipeline; ``training`` and ``tokenization`` name the inputs holding those
     settings: the parameters by default, one dataset per configuration in the sweep.
 
+    ``with_sizing``: include the infrastructure sizing (``params:infrastructure_sizing``). It is a
+    fact of the base model and the GPUs, not of a training configuration, so the sweep's
+    per-configuration copies of this pipeline leave it out.
+
     It reads the train and validation splits only; the test split is evaluation's."""
-    return Pipeline(
+    pipe = Pipeline(
         [
             Node(
                 nodes.tokenize_datasets,
@@ -42,10 +47,34 @@ def create_pipeline(
                 name="plot_learning_rate",
             ),
             Node(
-                nodes.build_model_report,
-                inputs=["training_metrics", "tokenization_stats"],
+                model_facts.summarize_architecture,
+                inputs="base_model",
+                outputs="model_architecture",
+                name="summarize_architecture",
+            ),
+            Node(
+                model_facts.build_model_report,
+                inputs=["training_metrics", "tokenization_stats", "model_architecture"],
                 outputs="model_report",
                 name="build_model_report",
+            ),
+        ]
+    )
+    if not with_sizing:
+        return pipe
+    return pipe + Pipeline(
+        [
+            Node(
+                sizing.size_infrastructure,
+                inputs=["model_architecture", "params:infrastructure_sizing"],
+                outputs="infrastructure_sizing",
+                name="size_infrastructure",
+            ),
+            Node(
+                sizing_tables.render_infrastructure_sizing,
+                inputs=["infrastructure_sizing", "params:infrastructure_sizing"],
+                outputs=["infrastructure_sizing_html", "infrastructure_sizing_markdown"],
+                name="render_infrastructure_sizing",
             ),
         ]
     )
