@@ -232,12 +232,16 @@ def test_off_topic_probe_raw_and_templated_side_by_side():
         "question": "Mars?",
         "base_raw_answer": "A planet.",
         "base_raw_ended_with_eos": True,
+        "base_raw_new_tokens": 4,
         "fine_tuned_raw_answer": "Hi doctor",
         "fine_tuned_raw_ended_with_eos": True,
+        "fine_tuned_raw_new_tokens": 4,
         "base_templated_answer": "Red.",
         "base_templated_ended_with_eos": True,
+        "base_templated_new_tokens": 4,
         "fine_tuned_templated_answer": "Consult a doctor",
         "fine_tuned_templated_ended_with_eos": True,
+        "fine_tuned_templated_new_tokens": 4,
     }
     assert rows[1]["base_raw_answer"] == "Flour." and rows[1]["fine_tuned_templated_answer"] == (
         "Take rest"

@@ -415,6 +415,8 @@ def build_off_topic_probe(
                 answer = answers[offset + index]
                 row[f"{model}_{form}_answer"] = answer["text"]
                 row[f"{model}_{form}_ended_with_eos"] = bool(answer["ended_with_eos"])
+                # An empty answer with 1 new token: the model stopped at once (not a bug).
+                row[f"{model}_{form}_new_tokens"] = int(answer["num_new_tokens"])
         rows.append(row)
     return rows
 
