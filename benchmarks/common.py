@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
+from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL_ROWS = ROOT.parent / "shared" / "data" / "ai_medical_chatbot_raw_dev.jsonl"
-TEMPLATE = "### Question:\n{question}\n### Answer:\n{answer}"
 # Dense bf16 peak of one H100/H200 SXM (spec sheet), for MFU.
 PEAK_FLOPS = {"cuda": 989e12}
 
@@ -26,13 +28,13 @@ def real_qa_pairs() -> list[tuple[str, str]]:
     dialogues, _ = nodes.normalise_schema(raw)
     clean, _ = nodes.clean_dialogues(dialogues)
     empty = clean.head(0)
-    qa, *_ = nodes.apply_prompt_template(clean, empty, empty, TEMPLATE)
+    qa, *_ = nodes.apply_prompt_template(clean, empty, empty, DEFAULT_PROMPT_TEMPLATE)
     return list(zip(qa["question"], qa["answer"], strict=True))
 
 
-def load_base_model(source: str = "smollm2-135m-instruct") -> Any:
+def load_base_model(source: str = DEFAULT_MODEL_ALIAS) -> Any:
     """The project's base model through its catalog dataset (cached after the first conversion)."""
-    from llm_finetune.datasets.hf_model import PretrainedModelDataset
+    from llm_finetune.datasets.pretrained_model import PretrainedModelDataset
 
     cache_dir = str(ROOT / "data/06_models/base_model")
     return PretrainedModelDataset(source=source, cache_dir=cache_dir).load()

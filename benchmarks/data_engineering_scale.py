@@ -24,10 +24,10 @@ import polars as pl
 
 from llm_finetune.datasets.raw_dialogues import RawDialoguesDataset
 from llm_finetune.pipelines.data_engineering import nodes
+from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_ROWS = ROOT.parent / "shared" / "data" / "ai_medical_chatbot_raw_dev.jsonl"
-TEMPLATE = "### Question:\n{question}\n### Answer:\n{answer}"
 HUB_ROWS = 256_916
 
 
@@ -52,7 +52,7 @@ def ours(source: Path, output_dir: Path) -> dict[str, int]:
     selected, not_selected = nodes.select_rows(dialogues, None)
     clean, cleaning = nodes.clean_dialogues(selected)
     splits = nodes.split_by_question(clean, 0.1, 0.1, 123)
-    *qa, train_text = nodes.apply_prompt_template(*splits, TEMPLATE)
+    *qa, train_text = nodes.apply_prompt_template(*splits, DEFAULT_PROMPT_TEMPLATE)
     report = nodes.build_data_quality_report(raw, schema_drops, not_selected, cleaning, *qa)
     outputs = dict(zip(("train_qa", "validation_qa", "test_qa"), qa, strict=True))
     for name, frame in {**outputs, "train_text": train_text}.items():

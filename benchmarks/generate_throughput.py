@@ -18,13 +18,14 @@ import time
 
 from common import load_base_model, real_qa_pairs, synchronize
 
+from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
 from llm_finetune.generation import generate_answers
 from llm_finetune.hardware import select_device
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="smollm2-135m-instruct")
+    parser.add_argument("--model", default=DEFAULT_MODEL_ALIAS)
     parser.add_argument("--prompts", type=int, default=32)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)

@@ -13,7 +13,7 @@ optimizer step), written out so that only the step is timed.
 - ``full_chunked``: ``full`` with the chunked loss forced on (logits only for labelled positions).
 - ``budget_rows``: ``--budget``-token packed rows (the GPU-style layout), for comparison.
 
-    .venv/bin/python benchmarks/train_throughput.py [--model smollm2-135m-instruct]
+    .venv/bin/python benchmarks/train_throughput.py [--model SOURCE]
         [--architecture smollm2|pythia-70m] [--steps 3] [--repeats 2]
 
 The last line is machine-readable.
@@ -31,6 +31,7 @@ from typing import Any
 
 from common import PEAK_FLOPS, ROOT, PeakMemory, load_base_model, real_qa_pairs, synchronize
 
+from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
 from llm_finetune.pipelines.training.chunked_loss import (
     chunked_causal_lm_loss,
     final_hidden_states,
@@ -166,7 +167,7 @@ def main() -> None:
     from llm_finetune.hardware import fast_bf16_supported, select_device
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="smollm2-135m-instruct", help="base model source")
+    parser.add_argument("--model", default=DEFAULT_MODEL_ALIAS, help="base model source")
     parser.add_argument(
         "--architecture",
         default="smollm2",

@@ -52,14 +52,11 @@ def tiny_run_params(model_dir: Path) -> dict[str, Any]:
     }
 
 
-def run_tracked(
-    project: Path, pipeline_names: list[str], runtime_params: dict[str, Any]
-) -> dict[str, Any]:
-    """``kedro run`` of ``pipeline_names`` in ``project`` with tracking on; returns the MLflow run
-    (``mlflow.entities.Run``) of that session and the session id."""
+def kedro_run(project: Path, pipeline_names: list[str], runtime_params: dict[str, Any]) -> str:
+    """``kedro run`` of ``pipeline_names`` in ``project`` with tracking on; returns the session id
+    (whatever the run raises is raised)."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
-    from mlflow import MlflowClient
 
     with pytest.MonkeyPatch.context() as patch:  # bootstrap_project edits sys.path and PYTHONPATH
         patch.setattr(sys, "path", list(sys.path))
@@ -70,14 +67,40 @@ def run_tracked(
         with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
             session_id = session.store["session_id"]
             session.run(pipeline_names=pipeline_names)
-    client = MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
-    experiment = yaml.safe_load((project / "conf" / "local" / "mlflow.yml").read_text())
-    experiment_id = client.get_experiment_by_name(
-        experiment["tracking"]["experiment"]["name"]
-    ).experiment_id
-    runs = client.search_runs([experiment_id], filter_string=f"tags.run_id = '{session_id}'")
+    return session_id
+
+
+def run_tracked(
+    project: Path, pipeline_names: list[str], runtime_params: dict[str, Any]
+) -> dict[str, Any]:
+    """``kedro run`` of ``pipeline_names`` in ``project`` with tracking on; returns the MLflow run
+    (``mlflow.entities.Run``) of that session and the session id."""
+    session_id = kedro_run(project, pipeline_names, runtime_params)
+    client = tracking_client()
+    runs = client.search_runs(
+        [experiment_id(client, project)], filter_string=f"tags.run_id = '{session_id}'"
+    )
     assert len(runs) == 1, [run.info.run_name for run in runs]
     return {"run": runs[0], "session_id": session_id, "client": client}
+
+
+def tracking_client() -> Any:
+    """An ``MlflowClient`` of the test session's store."""
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=os.environ["MLFLOW_TRACKING_URI"])
+
+
+def experiment_id(client: Any, project: Path) -> str | None:
+    """The id of the MLflow experiment of ``project`` (named in its conf/local), None if none."""
+    experiment = yaml.safe_load((project / "conf" / "local" / "mlflow.yml").read_text())
+    found = client.get_experiment_by_name(experiment["tracking"]["experiment"]["name"])
+    return None if found is None else found.experiment_id
+
+
+def write_local_catalog(project: Path, entries: dict[str, Any]) -> None:
+    """Catalog entries in the project's conf/local/catalog.yml (over conf/base's)."""
+    (project / "conf" / "local" / "catalog.yml").write_text(yaml.safe_dump(entries))
 
 
 def artifact_names(client: Any, run_id: str) -> set[str]:

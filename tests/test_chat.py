@@ -16,24 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from llm_finetune.chat_session import (
-    DEFAULT_PROMPT_TEMPLATE,
-    DISCLAIMER,
-    NO_ANSWER,
-    QUIET_LOGGERS,
-    ChatError,
-    ChatModel,
-    ChatOptions,
-    Turn,
-    build_prompt,
-    describe,
-    load_chat_model,
-    messages_to_turns,
-    prompt_ids,
-    stream_answer,
-    turn_ids,
-)
-from llm_finetune.prompting import render_prompt
+from llm_finetune.chat.bot import ChatModel
+from llm_finetune.chat.errors import ChatError
+from llm_finetune.chat.history import NO_ANSWER, Turn, messages_to_turns
+from llm_finetune.chat.loading import QUIET_LOGGERS, load_chat_model
+from llm_finetune.chat.options import ChatOptions, describe
+from llm_finetune.chat.prompt import build_prompt, prompt_ids, turn_ids
+from llm_finetune.disclaimer import DISCLAIMER
+from llm_finetune.generation import stream_answer
+from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE, render_prompt
 from tests.conftest import PROJECT_ROOT, TINY_CORPUS, build_tiny_model, build_tiny_tokenizer
 
 QUESTION = "What causes a headache behind the eyes?"
@@ -95,7 +86,7 @@ def model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def trained(model_dir):
-    from llm_finetune.datasets.hf_model import load_model_dir
+    from llm_finetune.datasets.model_dirs import load_model_dir
 
     return load_model_dir(model_dir)
 
@@ -133,7 +124,7 @@ def test_single_turn_prompt_is_the_training_prompt(tiny_tokenizer):
 
 
 def test_a_finished_turn_is_tokenized_like_a_training_example(tiny_tokenizer):
-    from llm_finetune.pipelines.training.tokenization import tokenize_pair
+    from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair
 
     turn = Turn(QUESTION, "Hi. Eye strain or sinus congestion are common causes.")
     example = tokenize_pair(
@@ -142,6 +133,31 @@ def test_a_finished_turn_is_tokenized_like_a_training_example(tiny_tokenizer):
 
     assert turn_ids(tiny_tokenizer, DEFAULT_PROMPT_TEMPLATE, turn) == example.input_ids
     assert example.input_ids[-1] == tiny_tokenizer.eos_token_id
+    # The new question's prompt is the start of that same training example.
+    new_prompt = prompt_ids(tiny_tokenizer, DEFAULT_PROMPT_TEMPLATE, turn.question)
+    assert example.input_ids[: len(new_prompt)] == new_prompt
+    assert example.labels[: len(new_prompt)] == [IGNORE_INDEX] * len(new_prompt)
+    assert example.labels[len(new_prompt)] != IGNORE_INDEX
+
+
+def test_the_fallback_template_is_the_projects():
+    import yaml
+
+    parameters = PROJECT_ROOT / "conf" / "base" / "parameters_data_engineering.yml"
+    assert yaml.safe_load(parameters.read_text(encoding="utf-8"))["prompt_template"] == (
+        DEFAULT_PROMPT_TEMPLATE
+    )
+
+
+def test_the_disclaimer_is_written_once():
+    assert "not medical advice" in DISCLAIMER  # the HTML report's tests look for it
+    package = PROJECT_ROOT / "src" / "llm_finetune"
+    holders = [
+        path.relative_to(package).as_posix()
+        for path in sorted(package.rglob("*.py"))
+        if "medical advice" in path.read_text(encoding="utf-8").lower()
+    ]
+    assert holders == ["disclaimer.py"]  # the chats and the HTML report import it
 
 
 def test_history_truncation_keeps_the_newest_turns_within_the_budget(tiny_tokenizer):
@@ -312,7 +328,7 @@ def test_cli_round_trip_with_piped_input(model_dir, tmp_path):
 
 
 def test_cli_reports_a_missing_model_dir_in_one_line(tmp_path, capsys, restore_logging):
-    from llm_finetune.chat import main
+    from llm_finetune.chat.terminal import main
 
     assert main(["--model-dir", str(tmp_path / "nothing_here")]) == 1
     captured = capsys.readouterr()
@@ -323,7 +339,7 @@ def test_cli_reports_a_missing_model_dir_in_one_line(tmp_path, capsys, restore_l
 
 
 def test_cli_rejects_a_folder_that_is_not_a_project(tmp_path, capsys, restore_logging):
-    from llm_finetune.chat import main
+    from llm_finetune.chat.terminal import main
 
     assert main(["--project", str(tmp_path)]) == 1
     assert "is not a Kedro project" in capsys.readouterr().err
@@ -374,7 +390,7 @@ def _same_weights(a, b) -> bool:
 def test_catalog_loading_latest_and_chosen_versions(
     project, trained, capsys, monkeypatch, restore_logging
 ):
-    from llm_finetune.chat import main
+    from llm_finetune.chat.terminal import main
 
     # No version saved yet: one clear line, exit code 1.
     assert main(["--project", str(project)]) == 1

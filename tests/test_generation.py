@@ -1,11 +1,20 @@
-"""``llm_finetune.generation``: batched greedy decoding, prompt stripping, EOS, token budgets."""
+"""``llm_finetune.generation``: batched greedy decoding, prompt stripping, EOS, token budgets, and
+streaming with the same ``generate`` arguments."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from llm_finetune.generation import GeneratedAnswer, _finish, eos_token_ids, generate_answers
+from llm_finetune.generation import (
+    GeneratedAnswer,
+    GenerationSettings,
+    _finish,
+    eos_token_ids,
+    generate_answers,
+    generate_kwargs,
+    stream_answer,
+)
 from tests.conftest import TINY_CORPUS
 
 PROMPTS = [
@@ -166,3 +175,34 @@ def test_empty_and_invalid_inputs(tiny_model, tiny_tokenizer):
     assert generate_answers(tiny_model, tiny_tokenizer, []) == []
     with pytest.raises(ValueError, match="max_new_tokens"):
         generate_answers(tiny_model, tiny_tokenizer, PROMPTS, max_new_tokens=0)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        GenerationSettings(max_new_tokens=6),
+        GenerationSettings(max_new_tokens=6, do_sample=True, temperature=0.7, top_p=0.9, top_k=5),
+    ],
+    ids=["greedy", "sampling"],
+)
+def test_streaming_and_batching_generate_alike(varied_model, tiny_tokenizer, monkeypatch, settings):
+    varied_model.eval()
+    calls, outputs = [], []
+    original = varied_model.generate
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        outputs.append(original(*args, **kwargs))
+        return outputs[-1]
+
+    monkeypatch.setattr(varied_model, "generate", spy)
+    generate_answers(varied_model, tiny_tokenizer, PROMPTS[:1], settings, progress=False)
+    ids = tiny_tokenizer(PROMPTS[0])["input_ids"]
+    "".join(stream_answer(varied_model, tiny_tokenizer, ids, settings))
+
+    per_call = {"input_ids", "attention_mask", "streamer", "stopping_criteria"}
+    batched, streamed = ({k: v for k, v in call.items() if k not in per_call} for call in calls)
+    assert batched == streamed == generate_kwargs(varied_model, tiny_tokenizer, settings)
+    assert streamed["use_cache"] is True and streamed["max_new_tokens"] == 6
+    if not settings.do_sample:  # greedy: the very same tokens
+        assert torch.equal(outputs[0], outputs[1])

@@ -65,3 +65,46 @@ def test_a_run_with_bad_settings_stops_before_any_node(tmp_path, monkeypatch):
             session.run()
     written = [p for p in (project / "data").rglob("*") if p.is_file() and "01_raw" not in p.parts]
     assert written == [], "no node ran: nothing was written and no model was loaded"
+
+
+def test_a_run_with_an_unknown_training_key_stops_before_any_node_naming_it(tmp_path, monkeypatch):
+    """``kedro run --params training.lora.rnk=8``: the typed settings are built before the run."""
+    import time
+
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    project = copy_project(tmp_path / "project", experiment="test_parameter_checks")
+    monkeypatch.setattr(sys, "path", list(sys.path))  # bootstrap_project edits both
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    bootstrap_project(project)
+    runtime_params = {"training": {"lora": {"rnk": 8}}}
+    started = time.perf_counter()
+    with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
+        with pytest.raises(ValueError) as error:
+            session.run()
+    assert time.perf_counter() - started < 30
+    assert str(error.value) == (
+        "training.lora.rnk: unknown key (training pipeline; known: enabled, r, alpha, dropout, "
+        "target_modules, learning_rate)"
+    )
+    written = [p for p in (project / "data").rglob("*") if p.is_file() and "01_raw" not in p.parts]
+    assert written == [], "no node ran: nothing was written and no model was loaded"
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("training", {"lora": {"r": "8"}}, "training.lora.r must be a positive integer, got '8'"),
+        ("training", {"packing": {"enabled": 1}}, "training.packing.enabled must be true or f"),
+        ("data_engineering", {"max_rows": 0}, "data_engineering.max_rows must be a positive"),
+        ("evaluation", {"perplexity_batch_size": 0}, "evaluation.perplexity_batch_size must be"),
+        ("evaluation", {"num_question": 3}, "evaluation.num_question: unknown key"),
+    ],
+)
+def test_every_typed_settings_block_is_checked_whether_or_not_the_run_trains(
+    section, values, message
+):
+    for trains in (False, True):
+        with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("(", r"\(")):
+            check_parameters({**GOOD, section: {**GOOD.get(section, {}), **values}}, trains=trains)

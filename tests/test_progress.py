@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from llm_finetune.generation import generate_answers
-from llm_finetune.pipelines.evaluation.nodes import answer_perplexity
+from llm_finetune.pipelines.evaluation.perplexity import answer_perplexity
 from llm_finetune.pipelines.training.tokenization import tokenize_qa
 from llm_finetune.progress import MIN_ITEMS_FOR_A_BAR
 

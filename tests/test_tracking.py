@@ -3,6 +3,7 @@ artifacts and dataset versions (``llm_finetune.hooks``), in a temporary SQLite s
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,14 +11,20 @@ from pathlib import Path
 
 import pytest
 
-from llm_finetune.hooks import mlflow_config, resolve_tracking_uri, tracking_enabled
+from llm_finetune.tracking.catalog import TrackingMetadataError
+from llm_finetune.tracking.uri import mlflow_config, resolve_tracking_uri, tracking_enabled
 from tests.mlflow_support import (
+    SMALL_DATA_ROWS,
     artifact_names,
     copy_project,
+    experiment_id,
+    kedro_run,
     metric_steps,
     run_tracked,
     save_tiny_model,
     tiny_run_params,
+    tracking_client,
+    write_local_catalog,
 )
 
 REPORT_FILES = {
@@ -95,6 +102,49 @@ def test_dataset_versions_are_tagged(tracked):
 
 def mlflow_db() -> str:
     return os.environ["MLFLOW_TRACKING_URI"].removeprefix("sqlite:///")
+
+
+# ---------- what is tracked is declared in the catalog ----------
+
+#: A node output the pipeline keeps in memory, made a tracked report by a catalog entry alone.
+NEW_REPORT = {
+    "cleaning_stats": {
+        "type": "json.JSONDataset",
+        "filepath": "data/08_reporting/cleaning_stats.json",
+        "versioned": True,
+        "metadata": {"tracking": {"artifact": True, "metrics": {"prefix": "cleaning"}}},
+    }
+}
+
+
+def test_a_new_report_is_tracked_by_its_catalog_entry_alone(tmp_path):
+    project = copy_project(tmp_path / "project", experiment="test_tracking_new_report")
+    write_local_catalog(project, NEW_REPORT)
+    runtime_params = {"data_engineering": {"max_rows": SMALL_DATA_ROWS}}
+    result = run_tracked(project, ["data_engineering"], runtime_params)
+    client, run = result["client"], result["run"]
+    saved = project / "data/08_reporting/cleaning_stats.json" / result["session_id"]
+    stats = json.loads((saved / "cleaning_stats.json").read_text())
+    assert stats and all(isinstance(value, int) for value in stats.values())
+    assert artifact_names(client, run.info.run_id) == {
+        "cleaning_stats.json",
+        "data_quality_report.json",
+    }
+    assert {key: run.data.metrics[f"cleaning.{key}"] for key in stats} == stats
+    assert run.data.tags["dataset_version.cleaning_stats"] == result["session_id"]
+
+
+def test_misspelt_tracking_metadata_fails_before_the_run_starts(tmp_path):
+    project = copy_project(tmp_path / "project", experiment="test_tracking_misspelt")
+    entry = dict(NEW_REPORT["cleaning_stats"], metadata={"tracking": {"artefact": True}})
+    write_local_catalog(project, {"cleaning_stats": entry})
+    runtime_params = {"data_engineering": {"max_rows": SMALL_DATA_ROWS}}
+    with pytest.raises(TrackingMetadataError, match="cleaning_stats.*artefact"):
+        kedro_run(project, ["data_engineering"], runtime_params)
+    client = tracking_client()
+    experiment = experiment_id(client, project)
+    assert experiment is None or not client.search_runs([experiment])
+    assert not (project / "data/03_primary/train_qa.jsonl").exists()  # no node ran
 
 
 # ---------- configuration ----------

@@ -24,8 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from llm_finetune.chat_session import DEFAULT_PROMPT_TEMPLATE
-from llm_finetune.prompting import render_prompt
+from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE, render_prompt
 from tests.test_chat import QUESTION, trained_tiny_model_dir
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -87,8 +86,10 @@ def comparable(text: str) -> str:
 
 def expected_answers(model_dir: Path) -> tuple[str, str]:
     """What the shared chat code answers to the two questions, the second after the first turn."""
-    from llm_finetune.chat_session import ChatModel, ChatOptions, Turn
-    from llm_finetune.datasets.hf_model import load_model_dir
+    from llm_finetune.chat.bot import ChatModel
+    from llm_finetune.chat.history import Turn
+    from llm_finetune.chat.options import ChatOptions
+    from llm_finetune.datasets.model_dirs import load_model_dir
     from llm_finetune.generation import generate_answers
 
     model, tokenizer = load_model_dir(model_dir)

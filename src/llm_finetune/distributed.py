@@ -8,6 +8,9 @@ passes node outputs on to the next node. Only rank 0 writes catalog outputs:
 ranks would save in memory instead, so a versioned dataset gets one version per run, not one per
 process, and no two processes write the same file.
 
+Before the Trainer starts, the processes of one machine share what local rank 0 prepares (the
+base model's cache): :func:`wait_for_local_rank_zero` makes the others wait for it.
+
 The environment is read, not ``torch.distributed``: the catalog exists before the Trainer sets
 up the process group, and this module must not import torch (every ``kedro`` command imports it).
 """
@@ -16,12 +19,17 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Callable
 from typing import Any
 
 from kedro.framework.context import CatalogCommandsMixin
 from kedro.io import DataCatalog, MemoryDataset
 
 logger = logging.getLogger(__name__)
+
+#: How long the other processes of a job wait for local rank 0 to write a cache they all read.
+CACHE_WAIT_SECONDS = 3600
 
 
 def _env_int(name: str, default: int) -> int:
@@ -47,6 +55,31 @@ def world_size() -> int:
 def is_main_process() -> bool:
     """True in the process that writes outputs: rank 0, or the only process."""
     return rank() == 0
+
+
+def is_local_main_process() -> bool:
+    """True in the process that prepares what its machine shares: local rank 0, or the only one."""
+    return world_size() <= 1 or local_rank() == 0
+
+
+def wait_for_local_rank_zero(
+    ready: Callable[[], bool],
+    what: str,
+    timeout_s: float = CACHE_WAIT_SECONDS,
+    poll_s: float = 1.0,
+) -> None:
+    """Return once ``ready()`` is true: local rank 0 has done ``what`` (e.g. "cache X in Y").
+
+    Asks every ``poll_s`` seconds; raises ``TimeoutError`` ("local rank 0 did not <what> within
+    <timeout_s> s") when it is still false after ``timeout_s``.
+    """
+    logger.info("Local rank %d: waiting for local rank 0 to %s", local_rank(), what)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if ready():
+            return
+        time.sleep(poll_s)
+    raise TimeoutError(f"local rank 0 did not {what} within {timeout_s:g} s")
 
 
 class RankZeroDataCatalog(DataCatalog, CatalogCommandsMixin):

@@ -1,6 +1,9 @@
-"""One answer-generation function for every model: evaluation (base and fine-tuned) and the chat.
+"""Every answer's generation: batched for evaluation, streamed for the chats, one set of settings.
 
-Fixes the walkthrough's inference bugs:
+:class:`GenerationSettings` (``params:generation``) decides how answers are decoded, and
+:func:`generate_kwargs` alone turns them into ``model.generate`` arguments (EOS ids, pad id, KV
+cache on), so evaluation (:func:`generate_answers`, base and fine-tuned models) and the terminal and
+web chats (:func:`stream_answer`) decode alike. Fixes the walkthrough's inference bugs:
 
 - ``max_new_tokens`` bounds the answer; the walkthrough's ``max_length=100`` counted the prompt
   too, so long questions got a truncated answer or none at all;
@@ -16,8 +19,9 @@ Fixes the walkthrough's inference bugs:
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -172,6 +176,18 @@ def attach_generation_config(model: Any, tokenizer: Any, settings: GenerationSet
     model.generation_config = config
 
 
+def generate_kwargs(model: Any, tokenizer: Any, settings: GenerationSettings) -> dict[str, Any]:
+    """The ``model.generate`` arguments of every answer, batched or streamed: the decoding fields
+    of ``settings``, the EOS ids (:func:`eos_token_ids`), the pad id and the KV cache on."""
+    return {
+        **settings.decoding(),
+        "eos_token_id": eos_token_ids(model, tokenizer),
+        "pad_token_id": tokenizer.pad_token_id,
+        # Some checkpoints are saved with use_cache=False (e.g. after gradient checkpointing).
+        "use_cache": True,
+    }
+
+
 def generate_answers(
     model: Any,
     tokenizer: Any,
@@ -204,17 +220,10 @@ def generate_answers(
     if not prompts:
         return []
 
-    stop_ids = eos_token_ids(model, tokenizer)
-    pad_id = tokenizer.pad_token_id
-    if pad_id is None:
+    decoding = generate_kwargs(model, tokenizer, settings)
+    stop_ids = decoding["eos_token_id"]
+    if decoding["pad_token_id"] is None:
         raise ValueError("the tokenizer needs a pad token to batch prompts (e.g. set it to EOS)")
-    decoding: dict[str, Any] = {
-        **settings.decoding(),
-        "eos_token_id": stop_ids,
-        "pad_token_id": pad_id,
-        # Some checkpoints are saved with use_cache=False (e.g. after gradient checkpointing).
-        "use_cache": True,
-    }
     batch_size = settings.batch_size
 
     lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
@@ -259,3 +268,61 @@ def _finish(tokenizer: Any, new_ids: list[int], stop_ids: list[int]) -> Generate
         ended_with_eos=end is not None,
         num_new_tokens=len(new_ids) if end is None else end + 1,
     )
+
+
+def stream_answer(
+    model: Any,
+    tokenizer: Any,
+    input_ids: Sequence[int],
+    settings: GenerationSettings,
+    *,
+    stop_event: threading.Event | None = None,
+) -> Iterator[str]:
+    """Yield the answer to one tokenized prompt as it is generated, decoded like evaluation's
+    answers (:func:`generate_kwargs`) and stopping at EOS or ``max_new_tokens``.
+
+    ``generate`` runs in a thread and feeds a ``TextIteratorStreamer``. Closing the iterator early
+    (or setting ``stop_event``) ends generation at the next token; an error raised by ``generate``
+    is raised here. Unlike :func:`generate_answers`, sampling is not seeded: asked twice, the chat
+    may answer differently.
+    """
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+    stop = stop_event or threading.Event()
+
+    class _StopWhenAsked(StoppingCriteria):
+        def __call__(self, ids: Any, scores: Any, **kwargs: Any) -> Any:
+            return torch.full((ids.shape[0],), stop.is_set(), dtype=torch.bool, device=ids.device)
+
+    device = next(model.parameters()).device
+    ids = torch.tensor([list(input_ids)], dtype=torch.long, device=device)
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    decoding = generate_kwargs(model, tokenizer, settings)
+    failures: list[BaseException] = []
+
+    def generate() -> None:
+        try:
+            with torch.inference_mode():
+                model.generate(
+                    input_ids=ids,
+                    attention_mask=torch.ones_like(ids),
+                    streamer=streamer,
+                    stopping_criteria=StoppingCriteriaList([_StopWhenAsked()]),
+                    **decoding,
+                )
+        except BaseException as error:  # reported by the consuming thread
+            failures.append(error)
+            streamer.end()  # unblock the consumer
+
+    worker = threading.Thread(target=generate, name="chat-generate", daemon=True)
+    worker.start()
+    try:
+        for piece in streamer:
+            if piece:
+                yield piece
+    finally:
+        stop.set()
+        worker.join()
+    if failures:
+        raise failures[0]

@@ -1,7 +1,13 @@
-"""Fail a run on bad settings before any node runs (so before any model is loaded): the split
-fractions, the generation settings, the number of evaluation questions, the infrastructure
-sizing's settings and, when the run trains, the trainer's keys. The nodes check the same rules
-again (one function each), for callers that use them without Kedro."""
+"""Fail a run on bad settings before any node runs (so before any model is loaded).
+
+Every typed settings class is built from the run's parameters (``llm_finetune.config``: data
+engineering, training, evaluation; ``GenerationSettings``), as the nodes build them, so an unknown
+key or an unusable value fails at once, naming the full key and its pipeline
+(``training.lora.rnk: unknown key (training pipeline; known: enabled, r, ...)``). That is cheap:
+nothing heavy is imported. When the run trains, the ``training.trainer`` keys are also checked
+against Hugging Face ``TrainingArguments`` (importing transformers costs seconds). The
+infrastructure sizing's settings are checked when present. The nodes check the same rules again,
+for callers that use them without Kedro."""
 
 from __future__ import annotations
 
@@ -10,25 +16,23 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from llm_finetune.config import DataEngineeringSettings, EvaluationSettings, TrainingSettings
 from llm_finetune.generation import GenerationSettings
-from llm_finetune.pipelines.data_engineering.nodes import check_split_fractions
-from llm_finetune.pipelines.evaluation.nodes import check_num_questions
 from llm_finetune.pipelines.training.nodes import fine_tune
 from llm_finetune.pipelines.training.sizing_inputs import check_sizing_settings
-from llm_finetune.pipelines.training.trainer import check_trainer_keys
 
 
 def check_parameters(parameters: Mapping[str, Any], trains: bool = False) -> None:
     """Raise ``ValueError`` naming the parameter when a setting is unusable; ``trains``: the run
-    fine-tunes, so ``training.trainer`` is checked too (importing transformers costs seconds)."""
-    data = parameters.get("data_engineering") or {}
-    check_split_fractions(data.get("validation_fraction"), data.get("test_fraction"))
+    fine-tunes, so the ``training.trainer`` keys are checked against ``TrainingArguments`` too."""
+    DataEngineeringSettings.from_params(parameters.get("data_engineering"))
     GenerationSettings.from_params(parameters.get("generation"))
-    check_num_questions((parameters.get("evaluation") or {}).get("num_questions"))
+    EvaluationSettings.from_params(parameters.get("evaluation"))
+    training = TrainingSettings.from_params(parameters.get("training"))
     if "infrastructure_sizing" in parameters:
         check_sizing_settings(parameters["infrastructure_sizing"])
     if trains:
-        check_trainer_keys((parameters.get("training") or {}).get("trainer") or {})
+        training.trainer.check_extra_keys()
 
 
 class ParameterChecks:

@@ -6,6 +6,10 @@ inference always sees exactly the prompt form the model was trained on.
 
 ANSWER_PLACEHOLDER = "{answer}"
 QUESTION_PLACEHOLDER = "{question}"
+#: The project's ``prompt_template`` (conf/base/parameters_data_engineering.yml; a test keeps the
+#: two equal), for code without the project's parameters: the chat on a bare model directory, the
+#: benchmarks. Pipelines read ``params:prompt_template`` instead.
+DEFAULT_PROMPT_TEMPLATE = "### Question:\n{question}\n### Answer:\n{answer}"
 
 
 def prompt_prefix(template: str) -> str:

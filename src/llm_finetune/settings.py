@@ -4,6 +4,7 @@ from llm_finetune.config_loader import LayeredConfigLoader
 from llm_finetune.distributed import RankZeroDataCatalog
 from llm_finetune.hooks import ExperimentTracking
 from llm_finetune.parameter_checks import ParameterChecks
+from llm_finetune.run_parameters import RunParameters
 
 CONFIG_LOADER_CLASS = LayeredConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -23,7 +24,8 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")
 # Every `kedro run` is an MLflow run: kedro-mlflow's hook, set up only when a pipeline runs with
 # tracking on (conf/base/mlflow.yml; LLM_FINETUNE_TRACKING=off disables it; rank 0 only).
 # Bad settings fail before any node runs (and so before any model is loaded).
-HOOKS = (ParameterChecks(), ExperimentTracking())
+# RunParameters: the sweep's configurations come from the run's parameters (--env, --params).
+HOOKS = (RunParameters(), ParameterChecks(), ExperimentTracking())
 
 # Under torchrun / accelerate launch every process runs the pipeline; only rank 0 saves catalog
 # outputs, the other ranks keep them in memory for their downstream nodes.

@@ -1,7 +1,7 @@
 """``python -m llm_finetune.webchat``: the doctor chat as a local web page (Gradio).
 
 The same model loading, prompt building and streaming as the terminal chat
-(:mod:`llm_finetune.chat_session`). The page is served on 127.0.0.1 only: no share link, no
+(:mod:`llm_finetune.chat`). The page is served on 127.0.0.1 only: no share link, no
 analytics, no server-side rendering, and every asset it uses comes from the local server, so it
 works offline. Open the printed address (default http://127.0.0.1:7860) in a browser.
 """
@@ -15,16 +15,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from llm_finetune.chat_session import (
-    DISCLAIMER,
-    NO_ANSWER,
-    ChatError,
-    ChatModel,
-    add_model_arguments,
-    describe,
-    messages_to_turns,
-    start_chat,
-)
+from llm_finetune.chat.bot import ChatModel
+from llm_finetune.chat.cli import add_model_arguments, start_chat
+from llm_finetune.chat.errors import ChatError
+from llm_finetune.chat.history import NO_ANSWER, messages_to_turns
+from llm_finetune.chat.options import describe
+from llm_finetune.disclaimer import DISCLAIMER
 
 HOST = "127.0.0.1"  # never another interface: the page is for the local user only
 DEFAULT_PORT = 7860

@@ -43,7 +43,8 @@ from kedro.io import DatasetError
 
 from llm_finetune import settings
 from llm_finetune.datasets import HubDialoguesDataset, PretrainedModelDataset, RawDialoguesDataset
-from llm_finetune.datasets.hf_model import SOURCE_INFO_FILE, is_complete_model_dir
+from llm_finetune.datasets.model_cache import SOURCE_INFO_FILE
+from llm_finetune.datasets.model_dirs import is_complete_model_dir
 from tests.conftest import PROJECT_ROOT, build_tiny_model, build_tiny_tokenizer
 
 HUB_CATALOG = yaml.safe_load((PROJECT_ROOT / "conf" / "hub" / "catalog.yml").read_text("utf-8"))

@@ -1,11 +1,8 @@
 """Project dataset classes for the Kedro catalog."""
 
-from llm_finetune.datasets.hf_model import (
-    HFModelDataset,
-    ModelAndTokenizer,
-    PretrainedModelDataset,
-    make_serializable,
-)
+from llm_finetune.datasets.hf_model import HFModelDataset
+from llm_finetune.datasets.model_dirs import ModelAndTokenizer, make_serializable
+from llm_finetune.datasets.pretrained_model import PretrainedModelDataset
 from llm_finetune.datasets.raw_dialogues import HubDialoguesDataset, RawDialoguesDataset
 
 __all__ = [

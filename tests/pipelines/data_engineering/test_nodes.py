@@ -393,6 +393,20 @@ def test_split_by_question_rejects_bad_fractions(validation, test, message):
         split_by_question(grouped_frame(), validation, test, seed=1)
 
 
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: clean_dialogues(dialogues(["Q?"]), min_question_chars=-1), "min_question_chars"),
+        (lambda: clean_dialogues(dialogues(["Q?"]), question_prefix=None), "question_prefix"),
+        (lambda: normalise_schema(raw_frame({"a": ["x"]}), include_context="yes"), "include_pat"),
+        (lambda: split_by_question(grouped_frame(), 0.1, 0.1, seed=-1), "split_seed"),
+    ],
+)
+def test_nodes_name_the_parameter_of_a_bad_value(call, message):
+    with pytest.raises(ValueError, match=rf"^data_engineering\.{message}.*\(data_engineering pipe"):
+        call()
+
+
 # ---------- apply_prompt_template ----------
 
 

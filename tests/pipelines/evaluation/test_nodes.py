@@ -8,9 +8,9 @@ import polars as pl
 import pytest
 import torch
 
-from llm_finetune.pipelines.evaluation import nodes, plots
+from llm_finetune.pipelines.evaluation import nodes, perplexity, plots, report_html, summary
 
-IGNORE = nodes.IGNORE_INDEX
+IGNORE = perplexity.IGNORE_INDEX
 TEMPLATE = "### Question:\n{question}\n### Answer:\n{answer}"
 
 
@@ -46,10 +46,10 @@ def test_perplexity_equals_hand_computation(tiny_model, tiny_tokenizer):
             total_tokens += n
     expected = math.exp(total_nll / total_tokens)
 
-    result = nodes.answer_perplexity(tiny_model, tiny_tokenizer, tokenized, batch_size=2)
+    result = perplexity.answer_perplexity(tiny_model, tiny_tokenizer, tokenized, batch_size=2)
     assert result["tokens"] == total_tokens
     assert result["perplexity"] == pytest.approx(expected, rel=1e-5)
-    unbatched = nodes.answer_perplexity(tiny_model, tiny_tokenizer, tokenized, batch_size=1)
+    unbatched = perplexity.answer_perplexity(tiny_model, tiny_tokenizer, tokenized, batch_size=1)
     assert unbatched["perplexity"] == pytest.approx(expected, rel=1e-5)
 
 
@@ -60,15 +60,15 @@ def test_perplexity_ignores_padded_positions(tiny_model, tiny_tokenizer):
         pl.col("labels").list.concat(pl.lit([5, 5])),  # labelled but masked out: not scored
         pl.col("attention_mask").list.concat(pl.lit([0, 0])),
     )
-    plain = nodes.answer_perplexity(tiny_model, tiny_tokenizer, tokenized)
-    result = nodes.answer_perplexity(tiny_model, tiny_tokenizer, padded)
+    plain = perplexity.answer_perplexity(tiny_model, tiny_tokenizer, tokenized)
+    result = perplexity.answer_perplexity(tiny_model, tiny_tokenizer, padded)
     assert result["perplexity"] == pytest.approx(plain["perplexity"])
     assert result["row_tokens"] == plain["row_tokens"]
     assert result["row_nll"] == pytest.approx(plain["row_nll"])
 
 
 def test_perplexity_per_row_adds_up_to_the_pooled_value(tiny_model, tiny_tokenizer):
-    result = nodes.answer_perplexity(
+    result = perplexity.answer_perplexity(
         tiny_model, tiny_tokenizer, tokenize_rows(tiny_tokenizer, PAIRS)
     )
     assert len(result["row_nll"]) == len(result["row_tokens"]) == len(PAIRS)
@@ -81,7 +81,7 @@ def test_perplexity_without_labelled_tokens_is_nan(tiny_model, tiny_tokenizer):
     tokenized = tokenize_rows(tiny_tokenizer, PAIRS[:1]).with_columns(
         pl.col("labels").list.eval(pl.lit(IGNORE))
     )
-    result = nodes.answer_perplexity(tiny_model, tiny_tokenizer, tokenized)
+    result = perplexity.answer_perplexity(tiny_model, tiny_tokenizer, tokenized)
     assert result["tokens"] == 0 and math.isnan(result["perplexity"])
 
 
@@ -175,7 +175,7 @@ def test_comparison_table_and_metrics():
     tokenized = pl.DataFrame({"plain_question": eval_questions["plain_question"]})
     base_ppl = perplexity_result([6.0, 6.0, 6.0], [3, 3, 3])  # exp(2) per row
     tuned_ppl = perplexity_result([3.0, 6.0, 9.0], [3, 3, 3])  # exp(1), exp(2), exp(3)
-    result = nodes.build_evaluation_metrics(
+    result = summary.build_evaluation_metrics(
         table, tokenized, base_ppl, tuned_ppl, {"max_new_tokens": 5}
     )
     assert result["num_questions"] == 3 and result["num_answers"] == 3
@@ -215,10 +215,10 @@ def test_metrics_score_empty_repeated_and_non_latin_answers():
     table.loc[0, "base_answer"] = float("nan")  # what pandas reads back for an empty cell
     tokenized = pl.DataFrame({"plain_question": eval_questions["plain_question"]})
     ppl = perplexity_result([1.0, 2.0, 3.0], [1, 2, 3])
-    result = nodes.build_evaluation_metrics(table, tokenized, ppl, ppl, {})
+    result = summary.build_evaluation_metrics(table, tokenized, ppl, ppl, {})
     assert result["base"]["token_f1"] == 0.0
     assert result["base"]["repetition_loop_rate"] == pytest.approx(1 / 3)
-    page = nodes.render_comparison_html(table, result)
+    page = report_html.render_comparison_html(table, result)
     assert "LOOP" in page
 
 
@@ -303,7 +303,7 @@ def test_html_page_escapes_text_and_carries_the_disclaimer():
         answers(["<script>alert(1)</script>", "ok"]),
         answers(["Rest now. Rest now. Rest now.", "ok"], eos=False),
     )
-    page = nodes.render_comparison_html(table, _metrics())
+    page = report_html.render_comparison_html(table, _metrics())
     # The looping fine-tuned answer is highlighted and flagged; the unfinished ones are flagged.
     assert page.count('class="text loop"') == 1
     assert page.count("CUT</span> ") == 2  # (and once more in the legend)

@@ -29,7 +29,7 @@ OUTPUTS = {
 }
 
 
-class ModelAndTokenizer(NamedTuple):  # the contract of llm_finetune.datasets.hf_model
+class ModelAndTokenizer(NamedTuple):  # the contract of llm_finetune.datasets.model_dirs
     model: Any
     tokenizer: Any
 

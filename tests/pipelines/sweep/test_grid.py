@@ -20,7 +20,8 @@ from llm_finetune.pipelines.sweep.grid import (
 from llm_finetune.pipelines.sweep.nodes import (
     build_sweep_results,
     configure_evaluation,
-    configure_training_for,
+    configure_training,
+    expand_sweep,
     plot_sweep,
     summarize_configuration,
 )
@@ -105,14 +106,16 @@ def test_unknown_training_keys_fail(key):
         training_for(Configuration("c", {key: 1}), TRAINING, {})
 
 
-def test_configure_training_node_reads_the_runs_configurations():
+def test_expand_sweep_and_configure_training_nodes():
     sweep = {"grid": {"lora.r": [8, 16]}, "training": {"lora": {"enabled": True}}}
-    configuration, settings, tokenization = configure_training_for("r_16")(TRAINING, sweep)
-    assert configuration == {"name": "r_16", "overrides": {"lora.r": 16}}
+    configurations = expand_sweep(sweep)
+    assert configurations == [
+        {"name": "r_8", "overrides": {"lora.r": 8}},
+        {"name": "r_16", "overrides": {"lora.r": 16}},
+    ]
+    settings, tokenization = configure_training(TRAINING, sweep, configurations[1])
     assert settings["lora"]["r"] == 16 and settings["lora"]["enabled"] is True
     assert tokenization == TRAINING["tokenization"]
-    with pytest.raises(ValueError, match="KEDRO_ENV"):
-        configure_training_for("r_4")(TRAINING, sweep)
 
 
 def test_configure_evaluation_overrides_the_evaluation_settings():
@@ -208,9 +211,9 @@ def test_an_invalid_sweep_fails_only_the_sweep(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text((PROJECT_ROOT / "pyproject.toml").read_text())
     monkeypatch.chdir(tmp_path)
     pipelines = register_pipelines()
-    assert [node.name for node in pipelines["sweep"].nodes] == ["sweep.invalid_sweep_configuration"]
+    assert [node.name for node in pipelines["sweep"].nodes] == ["sweep.expand_sweep"]
     with pytest.raises(ValueError, match="non-empty list"):
-        pipelines["sweep"].nodes[0].run({})
+        pipelines["sweep"].nodes[0].run({"params:sweep": {"grid": {"lora.r": 8}}})
     assert pipelines["__default__"].nodes
 
 
@@ -229,3 +232,39 @@ def test_catalog_factories_resolve_the_configurations_datasets():
     metrics = catalog.get("sweep.lr_1.evaluation_metrics")
     assert str(metrics._filepath).endswith("data/08_reporting/sweep/lr_1/evaluation_metrics.json")
     assert {"sweep_results", "sweep_plot"} <= set(conf)
+
+
+def _registered_fine_tunes(project, env=None, runtime_params=None) -> set[str]:
+    """The sweep's fine-tune nodes as a session in ``project`` builds them."""
+    import os
+    import sys
+
+    from kedro.framework.project import pipelines
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    with pytest.MonkeyPatch.context() as patch:  # bootstrap_project edits sys.path, PYTHONPATH
+        patch.setattr(sys, "path", list(sys.path))
+        patch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+        bootstrap_project(project)
+        with KedroSession.create(
+            project_path=project, env=env, runtime_params=runtime_params
+        ) as session:
+            session.load_context()  # what `kedro run` does before it builds the pipelines
+            return {n.name for n in pipelines["sweep"].nodes if n.name.endswith(".fine_tune")}
+
+
+def test_the_runs_env_and_params_choose_the_configurations(tmp_path):
+    from tests.mlflow_support import copy_project
+
+    project = copy_project(tmp_path / "project", experiment="test_sweep_env")
+    (project / "conf" / "mysweep").mkdir()
+    (project / "conf" / "mysweep" / "parameters.yml").write_text(
+        yaml.safe_dump({"sweep": {"configurations": [{"name": "from_env"}], "grid": None}})
+    )
+    assert _registered_fine_tunes(project, env="mysweep") == {"sweep.from_env.fine_tune"}
+    params = {"sweep": {"grid": {"lora.r": [2, 3], "lora.learning_rate": None}}}
+    assert _registered_fine_tunes(project, runtime_params=params) == {
+        "sweep.r_2.fine_tune",
+        "sweep.r_3.fine_tune",
+    }

@@ -31,12 +31,9 @@ from omegaconf import OmegaConf
 from safetensors.torch import load_file
 
 from llm_finetune import distributed
-from llm_finetune.datasets.hf_model import (
-    SOURCE_INFO_FILE,
-    ModelAndTokenizer,
-    PretrainedModelDataset,
-    save_model_atomically,
-)
+from llm_finetune.datasets import ModelAndTokenizer, PretrainedModelDataset, pretrained_model
+from llm_finetune.datasets.model_cache import SOURCE_INFO_FILE
+from llm_finetune.datasets.model_dirs import save_model_atomically
 from llm_finetune.distributed import RankZeroDataCatalog, launcher_trainer_args
 from llm_finetune.pipelines.training import checkpoints, create_pipeline, nodes
 from tests.conftest import PROJECT_ROOT, build_tiny_model, build_tiny_tokenizer
@@ -233,7 +230,7 @@ def test_other_local_ranks_wait_for_the_base_model_cache(tmp_path, monkeypatch, 
 
     monkeypatch.setenv("WORLD_SIZE", "2")
     monkeypatch.setenv("LOCAL_RANK", "1")
-    monkeypatch.setattr(PretrainedModelDataset, "_convert_gguf", no_conversion)
+    monkeypatch.setattr(pretrained_model, "convert_gguf", no_conversion)
     writer = threading.Thread(target=rank_zero_converts)
     writer.start()
     try:
@@ -241,6 +238,32 @@ def test_other_local_ranks_wait_for_the_base_model_cache(tmp_path, monkeypatch, 
     finally:
         writer.join()
     assert torch.equal(loaded.model.lm_head.weight, model.lm_head.weight)
+
+
+def test_waiting_for_local_rank_zero_times_out_with_what_it_waited_for(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    answers = iter([False, False, True])
+    distributed.wait_for_local_rank_zero(lambda: next(answers), "write x", poll_s=0.01)
+    with pytest.raises(TimeoutError, match=r"^local rank 0 did not write x within 0.05 s$"):
+        distributed.wait_for_local_rank_zero(lambda: False, "write x", timeout_s=0.05, poll_s=0.01)
+    assert distributed.is_local_main_process() is False
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    assert distributed.is_local_main_process() is True
+
+
+def test_a_base_model_cache_never_written_is_a_dataset_error(tmp_path, monkeypatch):
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"not read by local rank 1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    wait = distributed.wait_for_local_rank_zero
+    monkeypatch.setattr(
+        distributed, "wait_for_local_rank_zero", lambda ready, what: wait(ready, what, 0.05, 0.01)
+    )
+    dataset = PretrainedModelDataset(str(gguf), cache_dir=str(tmp_path / "cache"))
+    with pytest.raises(DatasetError, match=r"local rank 0 did not cache base model .* within"):
+        dataset.load()
 
 
 # ---------- end to end: torchrun, two processes ----------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm_finetune.datasets.hf_model import ModelAndTokenizer
+from llm_finetune.datasets.model_dirs import ModelAndTokenizer
 from llm_finetune.pipelines.training import model_facts
 from llm_finetune.pipelines.training.sizing_inputs import config_from_values, count_on_meta_device
 from tests.conftest import build_tiny_model

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 import torch
 
-from llm_finetune.datasets.hf_model import HFModelDataset, ModelAndTokenizer
-from llm_finetune.pipelines.training import model_facts, nodes
+from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
+from llm_finetune.pipelines.training import accounting, model_facts, nodes
 from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
 from tests.conftest import build_tiny_model
 
@@ -144,7 +144,7 @@ def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
     lengths = train["input_ids"].list.len().to_list()
     config = base.model.config
     expected = (
-        6 * nodes.matmul_parameters(fine_tuned.model) * sum(lengths)
+        6 * accounting.matmul_parameters(fine_tuned.model) * sum(lengths)
         + 12 * config.num_hidden_layers * config.hidden_size * sum(n * n for n in lengths)
     ) / 2
     assert report["flops_per_optimizer_step"] == pytest.approx(expected)
@@ -185,9 +185,9 @@ def test_tokens_trained_counts_only_batches_trained_on(base, tokenized, tmp_path
 
 def test_training_flops_by_hand():
     """The issue's own example: 4 examples of ~86 tokens, 134.5M parameters, ~280 GFLOP."""
-    assert nodes.training_flops(134_500_000, 345, 0, 30, 576) == 6 * 134_500_000 * 345
+    assert accounting.training_flops(134_500_000, 345, 0, 30, 576) == 6 * 134_500_000 * 345
     # 6 N T + 12 L d sum(t^2): N=10, two examples of 3 and 4 tokens, L=2, d=5.
-    assert nodes.training_flops(10, 7, 3 * 3 + 4 * 4, 2, 5) == 6 * 10 * 7 + 12 * 2 * 5 * 25
+    assert accounting.training_flops(10, 7, 3 * 3 + 4 * 4, 2, 5) == 6 * 10 * 7 + 12 * 2 * 5 * 25
 
 
 def test_matmul_parameters_count_a_tied_output_projection(base):
@@ -195,7 +195,7 @@ def test_matmul_parameters_count_a_tied_output_projection(base):
     assert model.get_output_embeddings().weight is model.get_input_embeddings().weight
     vocabulary, width = model.get_output_embeddings().weight.shape
     body = model.num_parameters(exclude_embeddings=True)
-    assert nodes.matmul_parameters(model) == body + vocabulary * width
+    assert accounting.matmul_parameters(model) == body + vocabulary * width
 
 
 def test_bad_generation_settings_fail_before_training(base, tokenized, tmp_path):
@@ -207,6 +207,20 @@ def test_bad_generation_settings_fail_before_training(base, tokenized, tmp_path)
     with pytest.raises(ValueError, match="unknown generation settings \\['max_lenght'\\]"):
         nodes.fine_tune(base, train, test, training_params(tmp_path / "ckpt"), {"max_lenght": 9})
     assert not (tmp_path / "ckpt").exists()
+
+
+def test_bad_training_settings_fail_before_training_naming_the_key(base, tokenized, tmp_path):
+    train, test, _ = tokenized
+    params = training_params(tmp_path / "ckpt")
+    params["lora"] = {**params["lora"], "rnk": 8}
+    with pytest.raises(ValueError, match=r"^training\.lora\.rnk: unknown key \(training pipeline"):
+        nodes.fine_tune(base, train, test, params, GENERATION)
+    params = training_params(tmp_path / "ckpt", warmup_step=1)
+    with pytest.raises(ValueError, match="training.trainer: warmup_step is not a field"):
+        nodes.fine_tune(base, train, test, params, GENERATION)
+    assert not (tmp_path / "ckpt").exists()
+    with pytest.raises(ValueError, match="training.tokenization.max_length must be a positive"):
+        nodes.tokenize_datasets(QA, QA, base, {**TOKENIZATION, "max_length": 0})
 
 
 def test_lora_trains_adapters_and_merges(base, tokenized, tmp_path):
@@ -261,7 +275,7 @@ def test_interrupted_run_resumes_from_last_complete_checkpoint(
 @pytest.mark.slow
 def test_real_default_model_trains_a_few_steps(tmp_path):
     """SmolLM2-135M from the bundled GGUF: a few steps lower nothing to NaN and it still answers."""
-    from llm_finetune.datasets.hf_model import PretrainedModelDataset
+    from llm_finetune.datasets import PretrainedModelDataset
 
     base_model = PretrainedModelDataset(
         source="smollm2-135m-instruct", cache_dir=str(Path("data/06_models/base_model"))

@@ -1,7 +1,9 @@
 """Pure functions of the data_engineering pipeline (polars in, polars out; no I/O).
 
 Every node that removes rows returns how many and why, so the data-quality report can prove that
-kept + dropped == read for every run.
+kept + dropped == read for every run. The nodes take single ``params:data_engineering.*`` values
+and check them with :class:`llm_finetune.config.DataEngineeringSettings` first thing, so a bad
+value fails naming its key (``data_engineering.max_rows must be a positive integer or null``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from llm_finetune.config import DataEngineeringSettings
 from llm_finetune.datasets.raw_dialogues import LINE_NUMBER, NON_STRING_FIELDS
 from llm_finetune.prompting import split_prompt_prefix
 from llm_finetune.schemas import detect_schema
@@ -27,16 +30,23 @@ def normalise_schema(
     """Map any accepted raw schema to ``line_number``/``question``/``answer``.
 
     Rows whose question or answer is null, or held a non-string value, are dropped and counted.
-    ``include_context`` folds the hub's ``Patient`` text into the question.
+    ``include_context`` folds the hub's ``Patient`` text into the question
+    (``data_engineering.include_patient_text``, separated by ``patient_text_separator``).
     """
+    settings = DataEngineeringSettings(
+        include_patient_text=include_context, patient_text_separator=context_separator
+    )
     schema = detect_schema(raw.columns)
     question = pl.col(schema.question)
-    if include_context and schema.context and schema.context in raw.columns:
+    folds = settings.include_patient_text and bool(schema.context)
+    if folds and schema.context in raw.columns:
         question = pl.concat_str(
-            [question, pl.col(schema.context)], separator=context_separator, ignore_nulls=True
+            [question, pl.col(schema.context)],
+            separator=settings.patient_text_separator,
+            ignore_nulls=True,
         )
     required_bad = pl.col(NON_STRING_FIELDS).is_not_null()
-    if schema.context and include_context:
+    if folds:
         non_string = required_bad
     else:  # a bad value in an unused column does not spoil the row
         used = [schema.question, schema.answer]
@@ -68,10 +78,9 @@ def normalise_schema(
 
 def select_rows(dialogues: pl.DataFrame, max_rows: int | None) -> tuple[pl.DataFrame, int]:
     """Keep the first ``max_rows`` usable rows (None keeps all); also return how many were cut."""
+    max_rows = DataEngineeringSettings(max_rows=max_rows).max_rows
     if max_rows is None:
         return dialogues, 0
-    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
-        raise ValueError(f"max_rows must be a positive integer or null, got {max_rows!r}")
     return dialogues.head(max_rows), max(dialogues.height - max_rows, 0)
 
 
@@ -103,8 +112,13 @@ def clean_dialogues(
     The prefix is removed as a whole prefix (unlike ``str.lstrip('Q. ')``, which eats any leading
     Q, period or space and turns "Q. Quinsy" into "uinsy").
     """
+    settings = DataEngineeringSettings(
+        question_prefix=question_prefix,
+        min_question_chars=min_question_chars,
+        min_answer_chars=min_answer_chars,
+    )
     # Questions are compared after whitespace normalisation, so normalise the prefix the same way.
-    prefix = re.sub(r"\s+", " ", question_prefix).lstrip()
+    prefix = re.sub(r"\s+", " ", settings.question_prefix).lstrip()
     bare_prefix = prefix.rstrip()  # a question that is nothing but the prefix ("Q. " -> "Q.")
 
     question = collapse_whitespace(dialogues[QUESTION])
@@ -131,8 +145,8 @@ def clean_dialogues(
         .alias(QUESTION),
         has_prefix.alias("_prefix_removed"),
     )
-    too_short = (pl.col(QUESTION).str.len_chars() < min_question_chars) | (
-        pl.col(ANSWER).str.len_chars() < min_answer_chars
+    too_short = (pl.col(QUESTION).str.len_chars() < settings.min_question_chars) | (
+        pl.col(ANSWER).str.len_chars() < settings.min_answer_chars
     )
     long_enough = frame.filter(~too_short)
     deduplicated = long_enough.unique(subset=[QUESTION, ANSWER], keep="first", maintain_order=True)
@@ -148,22 +162,6 @@ def clean_dialogues(
 SPLITS = ("train", "validation", "test")
 
 
-def check_split_fractions(validation_fraction: Any, test_fraction: Any) -> None:
-    """Raise ``ValueError`` naming the parameter unless both fractions are in (0, 1) and leave
-    questions for training."""
-    fractions = {"validation_fraction": validation_fraction, "test_fraction": test_fraction}
-    for name, fraction in fractions.items():
-        if isinstance(fraction, bool) or not isinstance(fraction, int | float):
-            raise ValueError(f"data_engineering.{name} must be a number, got {fraction!r}")
-        if not 0 < fraction < 1:
-            raise ValueError(f"data_engineering.{name} must be between 0 and 1, got {fraction}")
-    if validation_fraction + test_fraction >= 1:
-        raise ValueError(
-            "data_engineering.validation_fraction + data_engineering.test_fraction must be below "
-            f"1 (training needs questions too), got {validation_fraction} + {test_fraction}"
-        )
-
-
 def split_by_question(
     dialogues: pl.DataFrame,
     validation_fraction: float = 0.1,
@@ -176,11 +174,13 @@ def split_by_question(
     choices); the test split is only read by evaluation. Fractions are shares of the distinct
     questions; each split gets at least one question or the call fails naming the parameter.
     """
-    check_split_fractions(validation_fraction, test_fraction)
+    settings = DataEngineeringSettings(
+        validation_fraction=validation_fraction, test_fraction=test_fraction, split_seed=seed
+    )
     questions = dialogues[QUESTION].unique(maintain_order=True)
     count = questions.len()
-    n_validation = round(count * validation_fraction)
-    n_test = round(count * test_fraction)
+    n_validation = round(count * settings.validation_fraction)
+    n_test = round(count * settings.test_fraction)
     empty = [
         name
         for name, size in (
@@ -197,7 +197,7 @@ def split_by_question(
             f"data_engineering.test_fraction={test_fraction}; give more rows or change the "
             "fractions"
         )
-    order = np.random.default_rng(seed).permutation(count)
+    order = np.random.default_rng(settings.split_seed).permutation(count)
     test_questions = questions.gather(order[:n_test]).implode()
     validation_questions = questions.gather(order[n_test : n_test + n_validation]).implode()
     in_test = pl.col(QUESTION).is_in(test_questions)

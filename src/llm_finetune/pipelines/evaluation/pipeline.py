@@ -1,4 +1,5 @@
-"""Wiring of the evaluation pipeline.
+"""Wiring of the evaluation pipeline, in two parts the sweep reuses: what depends on the base model
+only (run once per sweep) and what depends on the fine-tuned model (run per configuration).
 
 Each model is loaded by exactly one node (``evaluate_base_model`` / ``evaluate_fine_tuned_model``),
 which computes its perplexity and generates all its answers; the report nodes only reuse them.
@@ -6,7 +7,7 @@ which computes its perplexity and generates all its answers; the report nodes on
 
 from kedro.pipeline import Node, Pipeline
 
-from llm_finetune.pipelines.evaluation import nodes, plots
+from llm_finetune.pipelines.evaluation import nodes, plots, report_html, summary
 
 
 def create_pipeline(
@@ -15,26 +16,22 @@ def create_pipeline(
     tokenization: str = "params:training.tokenization",
     **kwargs,
 ) -> Pipeline:
-    """The evaluation pipeline; the first three arguments name the inputs holding those settings:
-    the parameters by default, datasets in the sweep (which evaluates with its own settings).
+    """The evaluation pipeline; the arguments name the inputs holding those settings: the
+    parameters by default, datasets in the sweep (which evaluates with its own settings).
 
     The only reader of the test split (``test_qa``): it tokenizes it as training tokenizes."""
-    evaluate_nodes = [
-        Node(
-            nodes.evaluate_model,
-            inputs=[
-                f"{model}_model",
-                "eval_questions",
-                "off_topic_prompts",
-                "tokenized_test",
-                evaluation,
-                "params:generation",
-            ],
-            outputs=[f"{model}_answers", f"{model}_off_topic_answers", f"{model}_perplexity"],
-            name=f"evaluate_{model}_model",
-        )
-        for model in nodes.MODELS
-    ]
+    return base_model_evaluation(
+        evaluation, off_topic_questions, tokenization
+    ) + fine_tuned_evaluation(evaluation, off_topic_questions)
+
+
+def base_model_evaluation(
+    evaluation: str = "params:evaluation",
+    off_topic_questions: str = "params:evaluation.off_topic_prompts",
+    tokenization: str = "params:training.tokenization",
+) -> Pipeline:
+    """The test split tokenized, the questions and probes, and the base model's answers and
+    perplexity: nothing here depends on the fine-tuned model."""
     return Pipeline(
         [
             Node(
@@ -55,7 +52,33 @@ def create_pipeline(
                 outputs="off_topic_prompts",
                 name="render_off_topic_prompts",
             ),
-            *evaluate_nodes,
+            Node(
+                nodes.evaluate_base_model,
+                inputs=_evaluate_inputs("base_model", evaluation),
+                outputs=["base_answers", "base_off_topic_answers", "base_perplexity"],
+                name="evaluate_base_model",
+            ),
+        ]
+    )
+
+
+def fine_tuned_evaluation(
+    evaluation: str = "params:evaluation",
+    off_topic_questions: str = "params:evaluation.off_topic_prompts",
+) -> Pipeline:
+    """The fine-tuned model's answers and perplexity, and every report comparing both models."""
+    return Pipeline(
+        [
+            Node(
+                nodes.evaluate_fine_tuned_model,
+                inputs=_evaluate_inputs("fine_tuned_model", evaluation),
+                outputs=[
+                    "fine_tuned_answers",
+                    "fine_tuned_off_topic_answers",
+                    "fine_tuned_perplexity",
+                ],
+                name="evaluate_fine_tuned_model",
+            ),
             Node(
                 nodes.build_comparison_table,
                 inputs=["eval_questions", "base_answers", "fine_tuned_answers"],
@@ -63,7 +86,7 @@ def create_pipeline(
                 name="build_comparison_table",
             ),
             Node(
-                nodes.build_evaluation_metrics,
+                summary.build_evaluation_metrics,
                 inputs=[
                     "comparison_table",
                     "tokenized_test",
@@ -85,7 +108,7 @@ def create_pipeline(
                 name="build_off_topic_probe",
             ),
             Node(
-                nodes.render_comparison_html,
+                report_html.render_comparison_html,
                 inputs=["comparison_table", "evaluation_metrics"],
                 outputs="comparison_table_html",
                 name="render_comparison_html",
@@ -98,3 +121,14 @@ def create_pipeline(
             ),
         ]
     )
+
+
+def _evaluate_inputs(model: str, evaluation: str) -> list[str]:
+    return [
+        model,
+        "eval_questions",
+        "off_topic_prompts",
+        "tokenized_test",
+        evaluation,
+        "params:generation",
+    ]

@@ -199,24 +199,30 @@ def namespace_of(dataset_name: str) -> str | None:
 
 
 def configured_sweep(project_path: str | Path | None = None, env: str | None = None) -> Any:
-    """The ``sweep`` parameters of the configuration files, for building the pipelines.
+    """The ``sweep`` parameters that decide which configurations the pipelines hold.
 
-    Pipelines are registered before any session exists, so this reads the configuration itself:
-    the project found from the working directory (else this package's project), environment
-    ``env`` or ``$KEDRO_ENV`` (else the default run environment, ``local``), merged over ``base``
-    exactly as a run does. Runtime ``--params`` cannot change which configurations exist.
+    In a run, the run's own parameters (recorded by ``llm_finetune.run_parameters`` when the
+    context is created, before the pipelines are built): ``--env`` and ``--params`` choose the
+    configurations. Without a run (``kedro registry``, tests building pipelines directly), the
+    configuration files: the project found from the working directory (else this package's
+    project), environment ``env`` or ``$KEDRO_ENV`` (else ``local``), merged over ``base``.
     """
     from kedro.framework.project import settings
     from kedro.utils import find_kedro_project
 
+    from llm_finetune import run_parameters
+
     project = Path(project_path) if project_path else find_kedro_project(Path.cwd())
-    project = project or _PROJECT_ROOT
-    loader = settings.CONFIG_LOADER_CLASS(
-        conf_source=str(Path(project) / settings.CONF_SOURCE),
-        env=env or os.environ.get("KEDRO_ENV") or None,
-        **settings.CONFIG_LOADER_ARGS,
-    )
-    sweep = loader["parameters"].get(SWEEP_NAMESPACE)
+    project = Path(project or _PROJECT_ROOT)
+    parameters = run_parameters.current() if project_path is None and env is None else None
+    if parameters is None:
+        loader = settings.CONFIG_LOADER_CLASS(
+            conf_source=str(project / settings.CONF_SOURCE),
+            env=env or os.environ.get("KEDRO_ENV") or None,
+            **settings.CONFIG_LOADER_ARGS,
+        )
+        parameters = loader["parameters"]
+    sweep = parameters.get(SWEEP_NAMESPACE)
     if not isinstance(sweep, Mapping):
-        raise ValueError(f"no sweep parameters under {Path(project) / settings.CONF_SOURCE}")
+        raise ValueError(f"no sweep parameters under {project / settings.CONF_SOURCE}")
     return sweep

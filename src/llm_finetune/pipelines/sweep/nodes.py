@@ -3,13 +3,14 @@ the plot. ``pandas`` is the only heavy import; matplotlib is imported inside the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from llm_finetune.pipelines.sweep.grid import (
     OPEN_SECTIONS,
+    Configuration,
     apply_overrides,
     expand,
     flatten,
@@ -31,36 +32,33 @@ RESULT_METRICS = (
 SUMMARY_FIELDS = ("train_loss", "global_step", "wall_time_s", "tokens_per_second")
 
 
-def configure_training_for(name: str) -> Callable[..., tuple[dict, dict, dict]]:
-    """The node function that builds configuration ``name``'s settings from the run's parameters.
+def expand_sweep(sweep: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every configuration of the run's ``sweep`` parameters, in sweep order, as
+    ``{"name", "overrides"}``: one output dataset per configuration namespace.
 
-    The pipeline is built from the configuration files; the node reads the configurations again
-    from the run's parameters, so a run that lacks ``name`` (another ``--env``) fails here.
+    The pipeline was built from the same parameters (``llm_finetune.run_parameters``), so the
+    outputs line up with the namespaces; an invalid sweep fails here, in the sweep's run only.
     """
+    return [
+        {"name": configuration.name, "overrides": dict(configuration.overrides)}
+        for configuration in expand(sweep)
+    ]
 
-    def configure_training(
-        training: dict[str, Any], sweep: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        """``training`` with ``sweep.training`` and this configuration's overrides applied.
 
-        Returns the configuration (name, overrides), its ``training`` block and that block's
-        ``tokenization`` section (the training pipeline takes both).
-        """
-        configurations = {c.name: c for c in expand(sweep)}
-        if name not in configurations:
-            raise ValueError(
-                f"sweep configuration {name!r} is not among this run's configurations "
-                f"({sorted(configurations)}). The sweep pipeline is built from conf/base and "
-                "conf/local (or $KEDRO_ENV): to sweep another environment's configurations, run "
-                "with KEDRO_ENV=<env> instead of --env <env>"
-            )
-        configuration = configurations[name]
-        settings = training_for(configuration, training, sweep.get("training") or {})
-        described = {"name": name, "overrides": dict(configuration.overrides)}
-        return described, settings, settings["tokenization"]
+def configure_training(
+    training: dict[str, Any], sweep: dict[str, Any], configuration: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``training`` with ``sweep.training`` and the configuration's overrides applied.
 
-    configure_training.__qualname__ = f"configure_training[{name}]"
-    return configure_training
+    Returns the configuration's ``training`` block and that block's ``tokenization`` section (the
+    training pipeline takes both).
+    """
+    settings = training_for(
+        Configuration(configuration["name"], dict(configuration["overrides"])),
+        training,
+        sweep.get("training") or {},
+    )
+    return settings, settings["tokenization"]
 
 
 def configure_evaluation(
@@ -153,13 +151,3 @@ def plot_sweep(*summaries: Mapping[str, Any]) -> Any:
     figure.suptitle(f"Hyperparameter sweep: {len(names)} configurations")
     figure.tight_layout()
     return figure
-
-
-def invalid_sweep(error: Exception) -> Callable[[], Any]:
-    """A node function that fails with the sweep's configuration error, so that only runs of the
-    sweep pipeline fail on it (``register_pipelines`` must not break the other pipelines)."""
-
-    def invalid_sweep_configuration() -> Any:
-        raise ValueError(f"the sweep's configuration is invalid: {error}") from error
-
-    return invalid_sweep_configuration

@@ -10,8 +10,9 @@ by a node), the training pipeline, the fine-tuned half of the evaluation pipelin
 validation split, and a summary row.
 ``sweep_results`` and ``sweep_plot`` gather the rows.
 
-The configurations' names are read from the configuration files when the pipelines are built
-(Kedro's "dynamic pipelines" pattern); their settings come from the run's parameters.
+The configurations come from the run's parameters (``--env`` and ``--params`` choose them): the
+run's parameters are recorded when its context is created, before the pipelines are built
+(``llm_finetune.run_parameters``; Kedro's "dynamic pipelines" pattern).
 """
 
 from __future__ import annotations
@@ -32,24 +33,6 @@ from llm_finetune.pipelines.sweep.grid import (
 
 logger = logging.getLogger(__name__)
 
-#: Evaluation nodes that do not depend on the configuration: run once, in the sweep namespace.
-SHARED_EVALUATION_NODES = (
-    "tokenize_test",
-    "select_eval_questions",
-    "render_off_topic_prompts",
-    "evaluate_base_model",
-)
-#: Datasets of the shared part that every configuration's evaluation reads.
-SHARED_EVALUATION_DATASETS = (
-    "eval_questions",
-    "off_topic_prompts",
-    "tokenized_test",
-    "base_answers",
-    "base_off_topic_answers",
-    "base_perplexity",
-    "evaluation_params",
-    "off_topic_questions",
-)
 #: Project inputs every namespace reads under their own names.
 PROJECT_INPUTS = {"train_qa", "validation_qa", "base_model"}
 #: The evaluation pipeline's test split is the validation split in the sweep.
@@ -58,27 +41,35 @@ SWEEP_OUTPUTS = {"sweep_results", "sweep_plot"}
 
 
 def create_pipeline(configurations: Sequence[str] | None = None, **kwargs) -> Pipeline:
-    """The sweep over ``configurations`` (names), by default those of the configuration files.
+    """The sweep over ``configurations`` (names), by default those of the run's parameters.
 
     Invalid or missing sweep parameters do not break ``register_pipelines`` (and so every other
-    pipeline): the sweep then holds one node that fails with the error when the sweep is run.
+    pipeline): the sweep then holds only ``expand_sweep``, which fails with the error when the
+    sweep is run.
     """
     if configurations is None:
         try:
             configurations = [c.name for c in expand(configured_sweep())]
-        except Exception as error:  # the configuration files' problem, reported on a sweep run
+        except Exception as error:  # the parameters' problem, reported on a sweep run
             logger.debug("the sweep's configurations are not usable: %s", error)
-            failing = Node(
-                nodes.invalid_sweep(error),
-                inputs=None,
-                outputs="sweep_results",
-                name="invalid_sweep_configuration",
-            )
-            return pipeline([failing], namespace=SWEEP_NAMESPACE, outputs={"sweep_results"})
+            return pipeline([_expand_sweep([])], namespace=SWEEP_NAMESPACE, parameters={"sweep"})
+    shared = shared_pipeline(configurations)
     return (
-        shared_pipeline()
-        + sum((configuration_pipeline(name) for name in configurations), Pipeline([]))
+        shared
+        + sum(
+            (configuration_pipeline(name, shared.all_outputs()) for name in configurations),
+            Pipeline([]),
+        )
         + results_pipeline(configurations)
+    )
+
+
+def _expand_sweep(configurations: Sequence[str]) -> Node:
+    return Node(
+        nodes.expand_sweep,
+        inputs="params:sweep",
+        outputs=[f"{name}.configuration" for name in configurations] or "configurations",
+        name="expand_sweep",
     )
 
 
@@ -88,18 +79,12 @@ def _training() -> Pipeline:
     )
 
 
-def _evaluation() -> Pipeline:
-    return evaluation.create_pipeline(
-        evaluation="evaluation_params",
-        off_topic_questions="off_topic_questions",
-        tokenization="tokenization_params",
-    )
-
-
-def shared_pipeline() -> Pipeline:
-    """Settings, the tokenized validation set and the base model's evaluation, once per sweep."""
+def shared_pipeline(configurations: Sequence[str]) -> Pipeline:
+    """In the ``sweep`` namespace, once: the configurations, the evaluation settings, the
+    tokenized validation set and the base model's evaluation."""
     settings = Pipeline(
         [
+            _expand_sweep(configurations),
             Node(
                 nodes.configure_evaluation,
                 inputs=["params:evaluation", "params:sweep.evaluation"],
@@ -114,31 +99,27 @@ def shared_pipeline() -> Pipeline:
             ),
         ]
     )
-    base_evaluation = _evaluation().only_nodes(*SHARED_EVALUATION_NODES)
+    base_evaluation = evaluation.base_model_evaluation(
+        "evaluation_params", "off_topic_questions", "tokenization_params"
+    )
     return pipeline(
         settings + base_evaluation,
         namespace=SWEEP_NAMESPACE,
         inputs={"base_model": "base_model", **EVALUATED_SPLIT},
-        parameters={
-            "evaluation",
-            "sweep.evaluation",
-            "training",
-            "sweep.training",
-            "prompt_template",
-            "generation",
-        },
+        parameters=_parameter_names(settings + base_evaluation),
     )
 
 
-def configuration_pipeline(name: str) -> Pipeline:
-    """One configuration, in namespace ``sweep.<name>``: settings, training, evaluation, summary."""
+def configuration_pipeline(name: str, shared_outputs: set[str]) -> Pipeline:
+    """One configuration, in namespace ``sweep.<name>``: settings, training, the fine-tuned half of
+    the evaluation (reading the shared half's ``shared_outputs``), and a summary row."""
     namespace = Configuration(name).namespace
     configure = pipeline(
         [
             Node(
-                nodes.configure_training_for(name),
-                inputs=["params:training", "params:sweep"],
-                outputs=["configuration", "training_params", "tokenization_params"],
+                nodes.configure_training,
+                inputs=["params:training", "params:sweep", "configuration"],
+                outputs=["training_params", "tokenization_params"],
                 name="configure_training",
             )
         ],
@@ -148,13 +129,17 @@ def configuration_pipeline(name: str) -> Pipeline:
     trained = pipeline(
         _training(), namespace=namespace, inputs=PROJECT_INPUTS, parameters={"generation"}
     )
-    full_evaluation = _evaluation()
-    fine_tuned_evaluation = full_evaluation - full_evaluation.only_nodes(*SHARED_EVALUATION_NODES)
+    fine_tuned = evaluation.fine_tuned_evaluation("evaluation_params", "off_topic_questions")
+    shared = {
+        dataset: f"{SWEEP_NAMESPACE}.{dataset}"
+        for dataset in fine_tuned.inputs()
+        if f"{SWEEP_NAMESPACE}.{dataset}" in shared_outputs
+    }
     evaluated = pipeline(
-        fine_tuned_evaluation,
+        fine_tuned,
         namespace=namespace,
-        inputs={name: f"{SWEEP_NAMESPACE}.{name}" for name in SHARED_EVALUATION_DATASETS},
-        parameters={"prompt_template", "generation"} & _parameter_names(fine_tuned_evaluation),
+        inputs=shared,
+        parameters=_parameter_names(fine_tuned),
     )
     summary = pipeline(
         [

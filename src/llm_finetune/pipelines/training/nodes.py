@@ -1,4 +1,11 @@
-"""Pure functions of the training pipeline: tokenize, fine-tune, plot.
+"""Node functions of the training pipeline: tokenize, fine-tune, plot.
+
+Each node takes its parameters as Kedro passes them (dicts) and first builds its typed settings
+(``llm_finetune.config``), so a bad key fails before any work. ``fine_tune`` reads top to bottom in
+nanoGPT's order (model, data, trainer, train, save, summary) through the small helpers below it.
+Elsewhere: checkpoint housekeeping in ``checkpoints.py``, LoRA adapters in ``lora.py``, the Trainer
+and its arguments in ``trainer.py``, what a run trained on and cost (the summary) in
+``accounting.py``.
 
 torch/transformers/peft are imported inside the functions: every kedro command imports every
 pipeline module, and those imports cost seconds.
@@ -16,22 +23,29 @@ from typing import Any
 import polars as pl
 
 from llm_finetune import distributed
-from llm_finetune.pipelines.training.checkpoints import (
-    remove_finished_run,
-    resume_point,
-    run_key,
-    step_of,
+from llm_finetune.config import (
+    LoraSettings,
+    PackingSettings,
+    TokenizationSettings,
+    TrainingSettings,
 )
+from llm_finetune.generation import GenerationSettings, attach_generation_config
+from llm_finetune.hardware import select_device
+from llm_finetune.pipelines.training import checkpoints
+from llm_finetune.pipelines.training.accounting import (
+    parameter_counts,
+    sum_over_processes,
+    training_summary,
+)
+from llm_finetune.pipelines.training.lora import add_adapters
 from llm_finetune.pipelines.training.packing import (
-    EXAMPLES,
-    REAL_TOKENS,
-    SQUARED_TOKENS,
     RowCollator,
     as_rows,
     isolate_packed_examples,
     pack_rows,
 )
 from llm_finetune.pipelines.training.tokenization import tokenize_qa
+from llm_finetune.pipelines.training.trainer import make_trainer_class, training_arguments
 from llm_finetune.plotting import draw_learning_rate, draw_loss_curves, new_figure
 
 logger = logging.getLogger(__name__)
@@ -45,17 +59,19 @@ def tokenize_datasets(
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
     """Tokenize the train and validation pairs with answer-only labels and a learned EOS.
 
+    ``tokenization``: ``params:training.tokenization`` (see :class:`TokenizationSettings`).
     Returns the two tokenized frames (``input_ids``, ``labels``, ``attention_mask``) and counts of
     truncated and dropped (prompt longer than ``max_length``) examples per split. The test split
     is not read here: only evaluation reads it.
     """
-    stats: dict[str, Any] = {"max_length": tokenization["max_length"]}
+    settings = TokenizationSettings.from_params(tokenization)
+    stats: dict[str, Any] = {"max_length": settings.max_length}
     frames = []
     for split, qa in (("train", train_qa), ("validation", validation_qa)):
-        frame, stats[split] = tokenize_qa(qa, base_model.tokenizer, tokenization)
+        frame, stats[split] = tokenize_qa(qa, base_model.tokenizer, settings.to_dict())
         if frame.height == 0:
             raise ValueError(
-                f"no {split} example fits max_length={tokenization['max_length']} tokens; raise "
+                f"no {split} example fits max_length={settings.max_length} tokens; raise "
                 "training.tokenization.max_length"
             )
         frames.append(frame)
@@ -72,88 +88,142 @@ def fine_tune(
 ) -> tuple[Any, dict[str, Any]]:
     """Fine-tune with the HF Trainer (full or LoRA), resuming from the last complete checkpoint.
 
-    The validation split drives the eval loss, early stopping and the best checkpoint. The
-    returned model carries the project's decoding settings (``params:generation``) in its
-    generation config, so its saved ``generation_config.json`` decodes as evaluation and the
-    chats do.
-
-    With ``packing.enabled`` several examples share one row, isolated by restarting position ids
-    (same loss and gradients as one by one; see ``packing.py``), which removes padding work.
-
-    Checkpoints live in ``checkpoint_dir/<run key>``; the key hashes the parameters and the data,
-    so a run started again with the same parameters continues where it stopped. A run that
-    finishes removes its checkpoints (a finished run is never resumed).
-    Returns the fine-tuned model (LoRA merged into the base weights) and the training metrics.
+    ``training``: ``params:training`` (:class:`TrainingSettings`). ``generation``: decoding
+    settings the model carries in its ``generation_config.json``, so it decodes as evaluation and
+    the chats do. The validation split drives the eval loss, early stopping and the best
+    checkpoint. A run started again with the same parameters, base model and data continues from
+    its checkpoints (``checkpoints.py``); a finished run removes them. Returns the model (LoRA
+    merged into the base weights) and the training metrics.
     """
     import torch
+
+    from llm_finetune.datasets.model_dirs import ModelAndTokenizer
+
+    settings = TrainingSettings.from_params(training)
+    decoding = GenerationSettings.from_params(generation)  # both fail before any training
+    if settings.torch_threads:
+        torch.set_num_threads(settings.torch_threads)
+    tokenizer = base_model.tokenizer
+    # Model: the base model, isolating packed examples, with LoRA adapters when asked.
+    model = _trainable_model(base_model.model, settings.lora)
+    # Data: the training rows (packed or not) and the validation rows.
+    train_examples = _as_examples(tokenized_train)
+    train_rows = _train_rows(train_examples, settings.packing, seed=settings.trainer.seed)
+    validation_rows = as_rows(_as_examples(tokenized_validation))
+    # Trainer: its arguments, checkpoint folder and resume point (before the Trainer exists).
+    device = select_device()
+    run_dir = checkpoints.run_directory(settings, base_model, tokenized_train)  # after LoRA
+    args = training_arguments(settings, str(run_dir), device.type)
+    distributed.check_joined(args)  # creating the arguments joined the launcher's process group
+    resume_from = checkpoints.agreed_resume_point(args, run_dir)
+    trainer, step_timer = _make_trainer(
+        model, args, settings, train_rows, validation_rows, tokenizer.pad_token_id
+    )
+    _check_and_log_plan(trainer, settings, device, len(train_examples), run_dir)
+    # Train.
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    wall_time = time.perf_counter() - started
+    # A collective: every process of a distributed run takes part.
+    counts = {name: sum_over_processes(trainer, n) for name, n in trainer.trained_counts.items()}
+    # Save: one plain model in memory (the catalog writes it); the run's checkpoints go.
+    model, parameters = _finished_model(trainer, tokenizer, run_dir, settings.lora, decoding)
+    checkpoints.remove_finished_checkpoints(args, run_dir)
+    # Summary.
+    summary = training_summary(
+        trainer,
+        model,
+        settings,
+        device,
+        parameters,
+        counts,
+        resumed_from=resume_from,
+        train_loss=result.training_loss,
+        wall_time=wall_time,
+        step_seconds=step_timer.seconds,
+    )
+    metrics = {"log_history": trainer.state.log_history, "summary": summary}
+    return ModelAndTokenizer(model, tokenizer), metrics
+
+
+def _trainable_model(model: Any, lora: LoraSettings) -> Any:
+    """The model that trains: batches carry position ids and never an attention mask (packed
+    examples stay isolated), with LoRA adapters when ``lora.enabled``."""
+    isolate_packed_examples(model)
+    return add_adapters(model, lora) if lora.enabled else model
+
+
+def _as_examples(frame: pl.DataFrame) -> list[dict[str, list[int]]]:
+    """Rows of the tokenized frame as plain lists (the attention mask is implied: all ones)."""
+    return frame.select("input_ids", "labels").to_dicts()
+
+
+def _train_rows(
+    examples: list[dict[str, list[int]]], packing: PackingSettings, seed: int
+) -> list[dict[str, list[int]]]:
+    """The Trainer's training rows: examples packed (shuffled with the Trainer's ``seed``), or
+    one example per row."""
+    if not packing.enabled:
+        return as_rows(examples)
+    return pack_rows(
+        examples,
+        examples_per_row=packing.examples_per_row,
+        max_tokens_per_row=packing.max_tokens_per_row,
+        seed=seed,
+    )
+
+
+def _make_trainer(
+    model: Any,
+    args: Any,
+    settings: TrainingSettings,
+    train_rows: list,
+    validation_rows: list,
+    pad_token_id: int,
+) -> tuple[Any, Any]:
+    """The project's Trainer (chunked loss when asked) with its callbacks: a step timer (returned
+    too, for the throughput), early stopping when asked, and the loss progress bar."""
     from transformers import EarlyStoppingCallback, ProgressCallback
 
-    from llm_finetune.datasets.hf_model import ModelAndTokenizer
-    from llm_finetune.generation import GenerationSettings, attach_generation_config
-    from llm_finetune.hardware import select_device
     from llm_finetune.pipelines.training.callbacks import LossProgressCallback, StepTimer
-    from llm_finetune.pipelines.training.trainer import make_trainer_class, training_arguments
 
-    decoding = GenerationSettings.from_params(generation)  # fails before any training
-    if training.get("torch_threads"):
-        torch.set_num_threads(int(training["torch_threads"]))
-    model, tokenizer = base_model.model, base_model.tokenizer
-    isolate_packed_examples(model)  # batches carry position ids, never an attention mask
-    lora = training["lora"]
-    if lora["enabled"]:
-        model = _with_lora(model, lora)
-    device = select_device()
-    run_dir = Path(training["checkpoint_dir"]) / run_key(training, base_model, tokenized_train)
-    args = training_arguments(training, str(run_dir), device.type)
-    bf16 = args.bf16
     step_timer = StepTimer()
     callbacks = [step_timer]
-    if training.get("early_stopping_patience"):
-        callbacks.append(EarlyStoppingCallback(training["early_stopping_patience"]))
-    distributed.check_joined(args)  # creating the arguments joined the launcher's process group
-    # Rank 0 decides (and may remove a finished run) before the others look: the same decision
-    # on every rank, never a half-removed directory.
-    with args.main_process_first(local=False, desc="checkpoint lookup"):
-        resume_from = resume_point(run_dir, args.max_steps, args.process_index == 0)
-    packing = training["packing"]
-    train_examples = _as_examples(tokenized_train)
-    if packing["enabled"]:
-        train_rows = pack_rows(
-            train_examples,
-            examples_per_row=packing["examples_per_row"],
-            max_tokens_per_row=packing["max_tokens_per_row"],
-            seed=args.seed,
-        )
-    else:
-        train_rows = as_rows(train_examples)
-    collator = RowCollator(tokenizer.pad_token_id)
-    chunked = training.get("chunked_loss") or {}
-    trainer_class = make_trainer_class(chunked["chunk_tokens"] if chunked.get("enabled") else None)
-    trainer = trainer_class(
+    if settings.early_stopping_patience:
+        callbacks.append(EarlyStoppingCallback(settings.early_stopping_patience))
+    trainer = make_trainer_class(settings.chunk_tokens)(
         model=model,
         args=args,
         train_dataset=train_rows,
-        eval_dataset=as_rows(_as_examples(tokenized_validation)),
-        data_collator=collator,
+        eval_dataset=validation_rows,
+        data_collator=RowCollator(pad_token_id),
         callbacks=callbacks,
     )
     # The same bar with the loss and learning rate on it, instead of a dict printed per step.
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(LossProgressCallback())
+    return trainer, step_timer
+
+
+def _check_and_log_plan(
+    trainer: Any, settings: TrainingSettings, device: Any, examples: int, run_dir: Path
+) -> None:
+    """Log what is about to train; LoRA with FSDP fails (not supported here)."""
+    args = trainer.args
     logger.info(
         "Fine-tuning %s on %s (%s, %s) for %d steps, %d examples in %d rows; checkpoints in %s",
-        type(model).__name__,
+        type(trainer.model).__name__,
         device,
-        "bf16" if bf16 else "fp32",
-        "LoRA" if lora["enabled"] else "full",
+        "bf16" if args.bf16 else "fp32",
+        "LoRA" if settings.lora.enabled else "full",
         args.max_steps,
-        len(train_examples),
-        len(train_rows),
+        examples,
+        len(trainer.train_dataset),
         run_dir,
     )
     if args.fsdp and not trainer.is_fsdp_enabled:
         logger.warning("FSDP needs CUDA devices; training with DDP instead (%s)", device)
-    if lora["enabled"] and trainer.is_fsdp_enabled:
+    if settings.lora.enabled and trainer.is_fsdp_enabled:
         raise ValueError(
             "LoRA with FSDP is not supported here; use DDP for LoRA (its optimizer state is "
             "small) or FSDP for full fine-tuning"
@@ -167,90 +237,24 @@ def fine_tune(
             args.parallel_mode.value,
             "FSDP" if trainer.is_fsdp_enabled else "DDP",
         )
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=resume_from)
-    wall_time = time.perf_counter() - started
-    # A collective: every process of a distributed run takes part.
-    counts = {
-        name: _sum_over_processes(trainer, value) for name, value in trainer.trained_counts.items()
-    }
-    steps_run = trainer.state.global_step - step_of(resume_from)
+
+
+def _finished_model(
+    trainer: Any, tokenizer: Any, run_dir: Path, lora: LoraSettings, decoding: Any
+) -> tuple[Any, dict[str, int]]:
+    """The trained model as evaluation and the catalog take it (one plain model: FSDP shards
+    gathered, LoRA merged; eval mode, KV cache on, the ``decoding`` settings in its generation
+    config) and its parameter counts before the merge (so LoRA's trainable count shows)."""
     model = trainer.model
     if trainer.is_fsdp_enabled:  # each process holds a shard of the weights
         model = _gather_sharded_model(trainer, tokenizer, run_dir / "full-model")
-    parameters = _parameter_counts(model)
-    if lora["enabled"]:
+    parameters = parameter_counts(model)
+    if lora.enabled:
         model = model.merge_and_unload()  # evaluation loads one plain model either way
     model.eval()
     model.config.use_cache = True  # generation wants the KV cache back
     attach_generation_config(model, tokenizer, decoding)
-    if args.should_save:  # the model is in memory; a finished run is never resumed
-        remove_finished_run(run_dir)
-    accounting = step_accounting(model, counts, steps_run)
-    summary = {
-        "architecture": type(model).__name__,
-        "model_type": model.config.model_type,
-        "device": str(device),
-        "precision": "bf16" if bf16 else "fp32",
-        "method": "lora" if lora["enabled"] else "full",
-        **parameters,
-        "memory_footprint_bytes": int(model.get_memory_footprint()),
-        "global_step": trainer.state.global_step,
-        "resumed_from_checkpoint": resume_from,
-        "packing": packing if packing["enabled"] else None,
-        "chunked_loss": chunked if chunked.get("enabled") else None,
-        # Processes that trained together (torchrun / accelerate launch), 1 for a plain run.
-        "world_size": args.world_size,
-        # Real (non-padding) tokens trained on, all processes together; a resumed run counts its
-        # own steps.
-        "tokens_trained": counts[REAL_TOKENS],
-        "examples_trained": counts[EXAMPLES],
-        **accounting,
-        "train_loss": float(result.training_loss),
-        "best_eval_loss": trainer.state.best_metric,
-        "wall_time_s": round(wall_time, 2),
-        "learning_rate": args.learning_rate,
-        # Rows (of packed examples, or single examples) per optimizer step, all processes.
-        "rows_per_optimizer_step": args.per_device_train_batch_size
-        * args.gradient_accumulation_steps
-        * args.world_size,
-    }
-    # Training throughput: optimizer steps only (evaluation and checkpoint saving excluded).
-    summary["train_step_seconds"] = round(step_timer.seconds, 2)
-    step_seconds = max(step_timer.seconds, 1e-9)
-    summary["tokens_per_second"] = round(counts[REAL_TOKENS] / step_seconds, 1)
-    metrics = {"log_history": trainer.state.log_history, "summary": summary}
-    return ModelAndTokenizer(model, tokenizer), metrics
-
-
-def _with_lora(model: Any, lora: dict[str, Any]) -> Any:
-    from peft import LoraConfig, get_peft_model
-
-    config = LoraConfig(
-        r=lora["r"],
-        lora_alpha=lora["alpha"],
-        lora_dropout=lora["dropout"],
-        target_modules=lora["target_modules"],  # None: peft's default for the architecture
-        task_type="CAUSAL_LM",
-    )
-    return get_peft_model(model, config)
-
-
-def _as_examples(frame: pl.DataFrame) -> list[dict[str, list[int]]]:
-    """Rows of the tokenized frame as plain lists (the attention mask is implied: all ones)."""
-    return frame.select("input_ids", "labels").to_dicts()
-
-
-def _sum_over_processes(trainer: Any, value: int) -> int:
-    """``value`` summed over the processes of a distributed run (itself in a plain run)."""
-    import torch
-
-    if trainer.args.world_size <= 1:
-        return int(value)
-    total = trainer.accelerator.reduce(
-        torch.tensor(value, dtype=torch.long, device=trainer.args.device), reduction="sum"
-    )
-    return int(total.item())
+    return model, parameters
 
 
 def _gather_sharded_model(trainer: Any, tokenizer: Any, directory: Path) -> Any:
@@ -261,7 +265,7 @@ def _gather_sharded_model(trainer: Any, tokenizer: Any, directory: Path) -> Any:
     unsharded model, so the catalog's save on rank 0 and the downstream nodes of every rank get an
     ordinary model.
     """
-    from llm_finetune.datasets.hf_model import load_model_dir
+    from llm_finetune.datasets.model_dirs import load_model_dir
 
     accelerator = trainer.accelerator
     state_dict = accelerator.get_state_dict(trainer.model)  # full weights on rank 0 only
@@ -274,69 +278,6 @@ def _gather_sharded_model(trainer: Any, tokenizer: Any, directory: Path) -> Any:
     accelerator.wait_for_everyone()
     logger.info("Gathered the FSDP-sharded weights into one model (%s)", directory)
     return load_model_dir(directory, {"dtype": "auto"}).model
-
-
-def _parameter_counts(model: Any) -> dict[str, int]:
-    total = sum(p.numel() for p in model.parameters())
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    return {"total_parameters": int(total), "trainable_parameters": int(trainable)}
-
-
-def step_accounting(model: Any, counts: dict[str, int], steps: int) -> dict[str, float]:
-    """What one optimizer step trained on, on average, and its training FLOPs.
-
-    ``counts`` are the totals the Trainer saw (real tokens, examples, squared example lengths);
-    FLOPs are from :func:`training_flops` with the model's own shapes.
-    """
-    if steps <= 0:
-        return {
-            "examples_per_optimizer_step": 0.0,
-            "tokens_per_optimizer_step": 0.0,
-            "flops_per_optimizer_step": 0.0,
-        }
-    config = model.config
-    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
-    flops = training_flops(
-        matmul_parameters(model),
-        tokens=counts[REAL_TOKENS],
-        squared_example_tokens=counts[SQUARED_TOKENS],
-        layers=config.num_hidden_layers,
-        attention_width=config.num_attention_heads * head_dim,
-    )
-    return {
-        "examples_per_optimizer_step": round(counts[EXAMPLES] / steps, 2),
-        "tokens_per_optimizer_step": round(counts[REAL_TOKENS] / steps, 1),
-        "flops_per_optimizer_step": float(flops / steps),
-    }
-
-
-def matmul_parameters(model: Any) -> int:
-    """Parameters that take part in a matrix multiply per token: all but the input embeddings,
-    plus the output projection (counted even when it shares its weights with the input
-    embeddings, as SmolLM2's does: the multiply happens either way)."""
-    body = model.num_parameters(exclude_embeddings=True)
-    head = model.get_output_embeddings()
-    embeddings = model.get_input_embeddings()
-    tied = head is not None and head.weight is embeddings.weight
-    return int(body + (head.weight.numel() if tied else 0))
-
-
-def training_flops(
-    parameters: int,
-    tokens: int,
-    squared_example_tokens: int,
-    layers: int,
-    attention_width: int,
-) -> float:
-    """Training FLOPs (forward + backward) of ``tokens`` tokens, in examples whose squared lengths
-    sum to ``squared_example_tokens``.
-
-    ``6 N T`` for the weight multiplies (Kaplan et al.) plus PaLM's attention term,
-    ``12 L d_attn t`` per token of an example of length ``t`` (query-key scores and the weighted
-    sum of values, forward and backward, without discounting the causal mask), i.e.
-    ``12 L d_attn sum(t^2)`` over examples: packed examples attend only to themselves.
-    """
-    return 6.0 * parameters * tokens + 12.0 * layers * attention_width * squared_example_tokens
 
 
 def plot_loss(training_metrics: dict[str, Any]) -> Any:

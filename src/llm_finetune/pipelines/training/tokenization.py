@@ -102,3 +102,36 @@ def tokenize_qa(
         "max_tokens_per_example": int(lengths.max() or 0),
     }
     return frame, stats
+
+
+def prompt_token_ids(tokenizer: Any, prompt: str) -> list[int]:
+    """A rendered prompt's ids as :func:`tokenize_pair` tokenizes prompts (special tokens on):
+    what the model reads before an answer, in training and at inference (the chat)."""
+    return list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
+
+
+def example_token_ids(tokenizer: Any, prompt: str, answer: str) -> list[int]:
+    """One finished example laid out by :func:`tokenize_pair` itself, never truncated: prompt ids,
+    answer ids, EOS. The chat prompts earlier turns of a conversation this way."""
+    import sys
+
+    example = tokenize_pair(tokenizer, prompt, answer, max_length=sys.maxsize)
+    assert example is not None  # no prompt is sys.maxsize tokens long
+    return example.input_ids
+
+
+def ensure_pad_token(model: Any, tokenizer: Any) -> None:
+    """Give the tokenizer a pad token (EOS, the walkthrough's choice) and set it on the model.
+
+    Every model a dataset loads goes through this rule, so padding is defined before tokenizing.
+    """
+    from kedro.io import DatasetError  # raised while a model dataset loads
+
+    if tokenizer.pad_token is None:
+        if tokenizer.eos_token is None:
+            raise DatasetError("the tokenizer has neither a pad token nor an EOS token to pad with")
+        tokenizer.pad_token = tokenizer.eos_token
+    model.config.pad_token_id = tokenizer.pad_token_id
+    generation_config = getattr(model, "generation_config", None)
+    if generation_config is not None and generation_config.pad_token_id is None:
+        generation_config.pad_token_id = tokenizer.pad_token_id

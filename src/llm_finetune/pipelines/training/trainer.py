@@ -1,10 +1,12 @@
-"""The project's ``Trainer``: the HF Trainer plus an exact real-token count and an optional
-chunked loss (see ``chunked_loss.py``)."""
+"""The project's ``Trainer`` (the HF Trainer plus an exact real-token count and an optional
+chunked loss, see ``chunked_loss.py``) and its ``TrainingArguments``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from llm_finetune.config import TrainingSettings
 from llm_finetune.pipelines.training.chunked_loss import (
     chunked_causal_lm_loss,
     final_hidden_states,
@@ -58,20 +60,25 @@ def make_trainer_class(chunk_tokens: int | None = None) -> type:
     return ProjectTrainer
 
 
-def training_arguments(training: dict[str, Any], output_dir: str, device_type: str) -> Any:
-    """The run's ``TrainingArguments`` from ``params:training``: the ``trainer`` block, LoRA's
-    learning rate when LoRA is on, step-wise evaluation and saving, bf16 where the device runs it
-    fast, and the launcher's process group under torchrun / accelerate launch."""
+def training_arguments(
+    training: TrainingSettings | Mapping[str, Any], output_dir: str, device_type: str
+) -> Any:
+    """The run's ``TrainingArguments`` from the training settings (or ``params:training``): the
+    trainer keywords the settings yield (:meth:`TrainingSettings.trainer_kwargs`: the ``trainer``
+    block with the effective learning rate), step-wise evaluation and saving, bf16 where the
+    device runs it fast, and the launcher's process group under torchrun / accelerate launch.
+
+    Fails naming the key, before any argument is built, when ``training.trainer`` holds a key
+    ``TrainingArguments`` does not define."""
     from transformers import TrainingArguments
 
     from llm_finetune import distributed
     from llm_finetune.hardware import fast_bf16_supported
 
-    trainer_args = dict(training["trainer"])
-    if training["lora"]["enabled"]:
-        trainer_args["learning_rate"] = training["lora"]["learning_rate"]
+    settings = TrainingSettings.from_params(training)
+    settings.trainer.check_extra_keys()
     # Under torchrun / accelerate launch: DDP over gloo without CUDA (NCCL with it).
-    trainer_args = distributed.launcher_trainer_args(trainer_args, device_type)
+    trainer_args = distributed.launcher_trainer_args(settings.trainer_kwargs(), device_type)
     return TrainingArguments(
         output_dir=output_dir,
         eval_strategy="steps",
@@ -82,20 +89,3 @@ def training_arguments(training: dict[str, Any], output_dir: str, device_type: s
         dataloader_pin_memory=device_type == "cuda",
         **trainer_args,
     )
-
-
-def check_trainer_keys(trainer: dict[str, Any]) -> None:
-    """Fail naming the key when ``training.trainer`` holds something ``TrainingArguments`` does
-    not define (a typo would otherwise surface as a TypeError after the model is loaded)."""
-    import dataclasses
-
-    from transformers import TrainingArguments
-
-    fields = {field.name for field in dataclasses.fields(TrainingArguments) if field.init}
-    unknown = sorted(set(trainer) - fields)
-    if unknown:
-        raise ValueError(
-            f"training.trainer: {', '.join(unknown)} "
-            f"{'is not a field' if len(unknown) == 1 else 'are not fields'} of Hugging Face "
-            "TrainingArguments (check the spelling in conf/*/parameters_training.yml or --params)"
-        )

@@ -1,4 +1,4 @@
-"""``python -m llm_finetune.chat``: chat with the fine-tuned model in the terminal.
+"""The terminal chat (``python -m llm_finetune.chat``): questions in, streamed answers out.
 
 Loads the latest ``fine_tuned_model`` of the project's catalog (``--version`` for another one, or
 ``--model-dir DIR`` for any saved model directory), prompts it with the project's
@@ -18,17 +18,13 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from llm_finetune.chat_session import (
-    DISCLAIMER,
-    NO_ANSWER,
-    ChatError,
-    ChatModel,
-    ChatPrompt,
-    Turn,
-    add_model_arguments,
-    describe,
-    start_chat,
-)
+from llm_finetune.chat.bot import ChatModel
+from llm_finetune.chat.cli import add_model_arguments, start_chat
+from llm_finetune.chat.errors import ChatError
+from llm_finetune.chat.history import NO_ANSWER, Turn
+from llm_finetune.chat.options import describe
+from llm_finetune.chat.prompt import ChatPrompt
+from llm_finetune.disclaimer import DISCLAIMER
 
 QUIT_COMMANDS = {"/quit", "/exit", ""}
 RESET_COMMAND = "/reset"

@@ -1,0 +1,256 @@
+"""Typed settings of the training pipeline (``params:training``), one class per concern, as TRL's
+``SFTConfig``: :class:`TokenizationSettings`, :class:`TrainerSettings`, :class:`LoraSettings`,
+:class:`PackingSettings`, :class:`ChunkedLossSettings`, and :class:`TrainingSettings` holding them.
+
+The defaults are conf/base/parameters_training.yml's values (a test keeps the two equal), so
+``TrainingSettings()`` is the default run. Derived settings live here, not in the nodes: the
+learning rate the Trainer uses (:attr:`TrainingSettings.effective_learning_rate`: LoRA's when
+LoRA is on) and the ``TrainingArguments`` keywords (:meth:`TrainingSettings.trainer_kwargs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from llm_finetune.config.base import (
+    NON_NEGATIVE_INT,
+    NON_NEGATIVE_INT_OR_NULL,
+    NON_NEGATIVE_NUMBER,
+    POSITIVE_INT,
+    POSITIVE_INT_OR_NULL,
+    POSITIVE_NUMBER,
+    Settings,
+    SettingsError,
+)
+
+TRAINING = "training"
+
+
+@dataclass(frozen=True)
+class TokenizationSettings(Settings):
+    """How question/answer pairs become training examples (``training.tokenization``)."""
+
+    SECTION = "training.tokenization"
+    PIPELINE = TRAINING
+    RULES = {"max_length": POSITIVE_INT}
+
+    #: Longest example in tokens; longer answers are truncated (and counted), an example whose
+    #: prompt alone is longer is dropped.
+    max_length: int = 2048
+    #: Loss on answer tokens only (prompt labels -100); false trains on the full text.
+    answer_only_loss: bool = True
+
+
+@dataclass(frozen=True)
+class TrainerSettings(Settings):
+    """Hugging Face ``TrainingArguments`` keys (``training.trainer``).
+
+    The fields are the keys conf/base sets; any other ``TrainingArguments`` field may be given
+    too and is kept in :attr:`extra` (``torch_compile``, ``use_cpu``, ...). Those keys are
+    checked against ``dataclasses.fields(TrainingArguments)`` by :meth:`check_extra_keys`, which
+    imports transformers (seconds): the parameter check runs it only when the run trains.
+    """
+
+    SECTION = "training.trainer"
+    PIPELINE = TRAINING
+    RULES = {
+        "learning_rate": POSITIVE_NUMBER,
+        "per_device_train_batch_size": POSITIVE_INT,
+        "gradient_accumulation_steps": POSITIVE_INT,
+        "warmup_steps": NON_NEGATIVE_NUMBER,
+        "weight_decay": NON_NEGATIVE_NUMBER,
+        "save_total_limit": NON_NEGATIVE_INT_OR_NULL,
+        "per_device_eval_batch_size": POSITIVE_INT,
+        "dataloader_num_workers": NON_NEGATIVE_INT,
+    }
+
+    #: Peak learning rate of full fine-tuning (LoRA uses ``training.lora.learning_rate``).
+    learning_rate: float = 1.0e-4
+    #: Rows (of packed examples, or single examples) per device per forward pass.
+    per_device_train_batch_size: int = 1
+    #: Forward/backward passes per optimizer step.
+    gradient_accumulation_steps: int = 1
+    #: Optimizer name, as ``TrainingArguments.optim`` takes it (e.g. adafactor, adamw_torch_fused).
+    optim: str = "adafactor"
+    #: Linear warm-up steps (a fraction of the run when below 1).
+    warmup_steps: float = 1
+    #: Learning-rate schedule after the warm-up.
+    lr_scheduler_type: str = "linear"
+    #: AdamW-style weight decay.
+    weight_decay: float = 0.0
+    #: Gradient clipping norm.
+    max_grad_norm: float = 1.0
+    #: Optimizer steps of the run (also what a finished checkpoint reached).
+    max_steps: int = 60
+    #: Log the loss every this many steps.
+    logging_steps: float = 1
+    #: Evaluate the validation split every this many steps (null: as logging_steps).
+    eval_steps: float | None = 20
+    #: Write a checkpoint every this many steps.
+    save_steps: float = 20
+    #: Newest checkpoints kept (the best one is kept in addition); null keeps all.
+    save_total_limit: int | None = 1
+    #: Validation rows per device per forward pass.
+    per_device_eval_batch_size: int = 4
+    #: Load the best checkpoint (by metric_for_best_model) when training ends.
+    load_best_model_at_end: bool = True
+    #: The metric that picks the best checkpoint and drives early stopping.
+    metric_for_best_model: str | None = "eval_loss"
+    #: Whether a higher metric_for_best_model is better.
+    greater_is_better: bool | None = False
+    #: Seed of the Trainer (weights, dropout, data order) and of the packing shuffle.
+    seed: int = 42
+    #: DataLoader worker processes (0: load in the main process).
+    dataloader_num_workers: int = 0
+    #: Other ``TrainingArguments`` fields given under ``training.trainer``, as given.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def known_keys(cls) -> list[str]:
+        return [item.name for item in fields(cls) if item.name != "extra"]
+
+    @classmethod
+    def _split_unknown(cls, params: dict[str, Any], where: str) -> dict[str, Any]:
+        known = cls.known_keys()
+        extra = {key: value for key, value in params.items() if key not in known}
+        return {**{key: params[key] for key in known if key in params}, "extra": extra}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``training.trainer`` block: the fields, then the extra keys, as given."""
+        result = super().to_dict()
+        extra = result.pop("extra")
+        return {**result, **extra}
+
+    def check_extra_keys(self) -> None:
+        """Fail naming the key when :attr:`extra` holds something ``TrainingArguments`` does not
+        define (a typo would otherwise surface as a TypeError after the model is loaded).
+        Imports transformers."""
+        import dataclasses
+
+        from transformers import TrainingArguments
+
+        defined = {item.name for item in dataclasses.fields(TrainingArguments) if item.init}
+        unknown = sorted(str(key) for key in set(self.extra) - defined)
+        if unknown:
+            raise SettingsError(
+                f"{self.key()}: {', '.join(unknown)} "
+                f"{'is not a field' if len(unknown) == 1 else 'are not fields'} of Hugging Face "
+                f"TrainingArguments ({self.PIPELINE} pipeline; check the spelling in "
+                "conf/*/parameters_training.yml or --params)"
+            )
+
+
+@dataclass(frozen=True)
+class LoraSettings(Settings):
+    """LoRA adapters via peft (``training.lora``); merged into the base weights when saved."""
+
+    SECTION = "training.lora"
+    PIPELINE = TRAINING
+    RULES = {"r": POSITIVE_INT, "alpha": POSITIVE_NUMBER, "learning_rate": POSITIVE_NUMBER}
+
+    #: Train adapters instead of every weight.
+    enabled: bool = False
+    #: Rank of the adapters.
+    r: int = 16
+    #: Scaling numerator (the adapters' output is scaled by alpha / r).
+    alpha: float = 32
+    #: Dropout on the adapters' input.
+    dropout: float = 0.05
+    #: Module names to adapt (or one regex / "all-linear"); null: peft's default for the model.
+    target_modules: str | tuple[str, ...] | None = None
+    #: Learning rate used instead of ``training.trainer.learning_rate`` when LoRA is on.
+    learning_rate: float = 1.0e-4
+
+    def check(self) -> None:
+        if not 0 <= self.dropout < 1:
+            self.fail("dropout", "must be in [0, 1)", self.dropout)
+
+
+@dataclass(frozen=True)
+class PackingSettings(Settings):
+    """Several examples per row, isolated by restarting position ids (``training.packing``)."""
+
+    SECTION = "training.packing"
+    PIPELINE = TRAINING
+    RULES = {
+        "examples_per_row": POSITIVE_INT_OR_NULL,
+        "max_tokens_per_row": POSITIVE_INT_OR_NULL,
+    }
+
+    #: Pack examples into rows; false: one padded example per row.
+    enabled: bool = True
+    #: Close a row after this many examples (null: no limit).
+    examples_per_row: int | None = 4
+    #: Close a row before it exceeds this many tokens (null: no limit).
+    max_tokens_per_row: int | None = None
+
+    def check(self) -> None:
+        if self.enabled and self.examples_per_row is None and self.max_tokens_per_row is None:
+            self.fail("", "needs examples_per_row and/or max_tokens_per_row to pack examples")
+
+
+@dataclass(frozen=True)
+class ChunkedLossSettings(Settings):
+    """Cross-entropy a chunk of positions at a time, logits recomputed in backward
+    (``training.chunked_loss``; see ``pipelines/training/chunked_loss.py``)."""
+
+    SECTION = "training.chunked_loss"
+    PIPELINE = TRAINING
+    RULES = {"chunk_tokens": POSITIVE_INT}
+
+    #: Use the chunked loss; false: the model's own loss.
+    enabled: bool = True
+    #: Positions per chunk.
+    chunk_tokens: int = 4096
+
+
+@dataclass(frozen=True)
+class TrainingSettings(Settings):
+    """Everything ``fine_tune`` reads (``params:training``).
+
+    Build it with ``TrainingSettings.from_params(params["training"], where="training")``:
+    unknown keys and unusable values fail naming the full key (``training.lora.rnk: unknown key
+    (training pipeline; known: ...)``); keys left out take the defaults (conf/base's values).
+    ``training.trainer`` may hold any ``TrainingArguments`` field (see :class:`TrainerSettings`).
+    """
+
+    SECTION = "training"
+    PIPELINE = TRAINING
+    RULES = {
+        "early_stopping_patience": NON_NEGATIVE_INT_OR_NULL,
+        "torch_threads": NON_NEGATIVE_INT_OR_NULL,
+    }
+
+    #: Tokenization of the question/answer pairs.
+    tokenization: TokenizationSettings = field(default_factory=TokenizationSettings)
+    #: Hugging Face TrainingArguments keys.
+    trainer: TrainerSettings = field(default_factory=TrainerSettings)
+    #: Stop after this many evaluations without eval-loss improvement; null (or 0) disables it.
+    early_stopping_patience: int | None = None
+    #: LoRA adapters instead of full fine-tuning.
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    #: Packing several examples per row.
+    packing: PackingSettings = field(default_factory=PackingSettings)
+    #: The chunked cross-entropy.
+    chunked_loss: ChunkedLossSettings = field(default_factory=ChunkedLossSettings)
+    #: Trainer checkpoints, one folder per run key (parameters, base model, data).
+    checkpoint_dir: str = "data/06_models/checkpoints"
+    #: CPU threads for torch; null (or 0) keeps torch's default (all cores).
+    torch_threads: int | None = None
+
+    @property
+    def effective_learning_rate(self) -> float:
+        """The learning rate the Trainer uses: ``lora.learning_rate`` when LoRA is on (adapters
+        train with a larger one), else ``trainer.learning_rate``."""
+        return self.lora.learning_rate if self.lora.enabled else self.trainer.learning_rate
+
+    @property
+    def chunk_tokens(self) -> int | None:
+        """Positions per loss chunk, None for the model's own loss."""
+        return self.chunked_loss.chunk_tokens if self.chunked_loss.enabled else None
+
+    def trainer_kwargs(self) -> dict[str, Any]:
+        """The ``TrainingArguments`` keywords of ``training.trainer`` (its extra keys included),
+        with :attr:`effective_learning_rate` as the learning rate."""
+        return {**self.trainer.to_dict(), "learning_rate": self.effective_learning_rate}
