@@ -8,13 +8,15 @@ comment; ``Cls.from_params(params_block, where=...)`` builds and checks it, fail
     training.lora.r must be a positive integer, got 0 (training pipeline)
 
 ``to_dict()`` gives the block back in the parameters' layout. Decoding settings are
-:class:`llm_finetune.generation.GenerationSettings`. Importing this package is cheap (no torch, no
+:class:`GenerationSettings` (``config/generation.py``; its errors predate this package's format).
+Importing this package is cheap (no torch, no
 transformers); only :meth:`TrainerSettings.check_extra_keys` imports transformers.
 """
 
 from llm_finetune.config.base import Settings, SettingsError
 from llm_finetune.config.data_engineering import DataEngineeringSettings
 from llm_finetune.config.evaluation import EvaluationSettings
+from llm_finetune.config.generation import GenerationSettings
 from llm_finetune.config.training import (
     ChunkedLossSettings,
     LoraSettings,
@@ -28,6 +30,7 @@ __all__ = [
     "ChunkedLossSettings",
     "DataEngineeringSettings",
     "EvaluationSettings",
+    "GenerationSettings",
     "LoraSettings",
     "PackingSettings",
     "Settings",

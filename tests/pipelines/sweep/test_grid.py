@@ -268,3 +268,10 @@ def test_the_runs_env_and_params_choose_the_configurations(tmp_path):
         "sweep.r_2.fine_tune",
         "sweep.r_3.fine_tune",
     }
+
+
+def test_a_configurations_bad_value_is_named_with_its_configuration():
+    sweep = {"configurations": [{"name": "bad", "lora.r": 0}], "training": {}}
+    [configuration] = expand_sweep(sweep)
+    with pytest.raises(ValueError, match="sweep.bad.training.lora.r must be a positive integer"):
+        configure_training(TRAINING, sweep, configuration)

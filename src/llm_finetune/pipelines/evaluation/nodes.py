@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 import polars as pl
 
+from llm_finetune.config import EvaluationSettings
 from llm_finetune.generation import GenerationSettings, generate_answers
 from llm_finetune.pipelines.evaluation import metrics
 from llm_finetune.pipelines.evaluation.perplexity import answer_perplexity
@@ -37,21 +38,10 @@ def tokenize_test(
     return frame
 
 
-def check_num_questions(num_questions: Any) -> int | None:
-    """``evaluation.num_questions`` if it is a positive integer or null, else ``ValueError``."""
-    if num_questions is not None and (
-        isinstance(num_questions, bool) or not isinstance(num_questions, int) or num_questions < 1
-    ):
-        raise ValueError(
-            f"evaluation.num_questions must be a positive integer or null, got {num_questions!r}"
-        )
-    return num_questions
-
-
 def select_eval_questions(test_qa: pl.DataFrame, evaluation: Mapping[str, Any]) -> pl.DataFrame:
     """The first ``evaluation.num_questions`` test rows (all rows when null) that both models
     will answer."""
-    num_questions = check_num_questions(evaluation.get("num_questions"))
+    num_questions = EvaluationSettings.from_params(evaluation).num_questions
     if test_qa.height == 0:
         raise ValueError("test_qa is empty: there is nothing to evaluate")
     columns = ["question", "answer", "plain_question", "line_number"]
@@ -88,7 +78,10 @@ def evaluate_model(
     settings = GenerationSettings.from_params(generation)
     model, tokenizer = model_and_tokenizer[0], model_and_tokenizer[1]
     perplexity = answer_perplexity(
-        model, tokenizer, tokenized_test, evaluation_params.get("perplexity_batch_size", 4)
+        model,
+        tokenizer,
+        tokenized_test,
+        EvaluationSettings.from_params(evaluation_params).perplexity_batch_size,
     )
     questions = eval_questions["question"].to_list()
     generated = generate_answers(model, tokenizer, questions + list(off_topic_prompts), settings)

@@ -30,7 +30,6 @@ def answer_perplexity(
         ``row_nll`` and ``row_tokens``. Perplexity is NaN when no token is labelled.
     """
     import torch
-    import torch.nn.functional as F
 
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -42,7 +41,6 @@ def answer_perplexity(
         else [[1] * len(ids) for ids in input_ids]
     )
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    device = next(model.parameters()).device
     row_nll: list[float] = []
     row_tokens: list[int] = []
     was_training = model.training
@@ -56,20 +54,10 @@ def answer_perplexity(
                 batch = _right_pad(
                     input_ids[start:stop], labels[start:stop], masks[start:stop], pad_id
                 )
-                batch = {name: tensor.to(device) for name, tensor in batch.items()}
-                logits = model(
-                    input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]
-                ).logits
-                targets = batch["labels"][:, 1:]
-                nll = F.cross_entropy(
-                    logits[:, :-1].float().transpose(1, 2),
-                    targets,
-                    ignore_index=IGNORE_INDEX,
-                    reduction="none",
-                )
-                row_nll += nll.sum(dim=1).tolist()
-                row_tokens += (targets != IGNORE_INDEX).sum(dim=1).tolist()
-                bar.update(len(targets))
+                nll, counts = _batch_nll(model, batch)
+                row_nll += nll
+                row_tokens += counts
+                bar.update(len(counts))
     finally:
         model.train(was_training)
     logger.info(
@@ -85,6 +73,23 @@ def answer_perplexity(
         "row_nll": row_nll,
         "row_tokens": [int(count) for count in row_tokens],
     }
+
+
+def _batch_nll(model: Any, batch: dict[str, Any]) -> tuple[list[float], list[int]]:
+    """Summed NLL and number of labelled tokens of each row of one right-padded batch."""
+    import torch.nn.functional as F
+
+    device = next(model.parameters()).device
+    batch = {name: tensor.to(device) for name, tensor in batch.items()}
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    targets = batch["labels"][:, 1:]
+    nll = F.cross_entropy(
+        logits[:, :-1].float().transpose(1, 2),
+        targets,
+        ignore_index=IGNORE_INDEX,
+        reduction="none",
+    )
+    return nll.sum(dim=1).tolist(), (targets != IGNORE_INDEX).sum(dim=1).tolist()
 
 
 def _right_pad(

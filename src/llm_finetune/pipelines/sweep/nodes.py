@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from llm_finetune.config import TrainingSettings
 from llm_finetune.pipelines.sweep.grid import (
     OPEN_SECTIONS,
     Configuration,
@@ -58,6 +59,8 @@ def configure_training(
         training,
         sweep.get("training") or {},
     )
+    # Types and values as a normal run checks them, naming this configuration's key.
+    TrainingSettings.from_params(settings, where=f"sweep.{configuration['name']}.training")
     return settings, settings["tokenization"]
 
 

@@ -68,7 +68,10 @@ def _expand_sweep(configurations: Sequence[str]) -> Node:
     return Node(
         nodes.expand_sweep,
         inputs="params:sweep",
-        outputs=[f"{name}.configuration" for name in configurations] or "configurations",
+        # Placeholders (a node's own dataset names carry no dots), mapped to each namespace's
+        # ``configuration`` by shared_pipeline.
+        outputs=[f"configuration_{index}" for index in range(len(configurations))]
+        or "configurations",
         name="expand_sweep",
     )
 
@@ -106,6 +109,10 @@ def shared_pipeline(configurations: Sequence[str]) -> Pipeline:
         settings + base_evaluation,
         namespace=SWEEP_NAMESPACE,
         inputs={"base_model": "base_model", **EVALUATED_SPLIT},
+        outputs={
+            f"configuration_{index}": f"{Configuration(name).namespace}.configuration"
+            for index, name in enumerate(configurations)
+        },
         parameters=_parameter_names(settings + base_evaluation),
     )
 
