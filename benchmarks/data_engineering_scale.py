@@ -24,7 +24,7 @@ import polars as pl
 
 from llm_finetune.datasets.raw_dialogues import RawDialoguesDataset
 from llm_finetune.pipelines.data_engineering import nodes
-from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE
+from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE, render_prompt
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_ROWS = ROOT.parent / "shared" / "data" / "ai_medical_chatbot_raw_dev.jsonl"
@@ -93,7 +93,7 @@ def per_row_apply(source: Path, output_dir: Path) -> dict[str, int]:
     }
 
     def template(split: pd.DataFrame) -> pd.DataFrame:
-        prompts = split["question"].apply(lambda q: f"### Question:\n{q}\n### Answer:\n")
+        prompts = split["question"].apply(lambda q: render_prompt(DEFAULT_PROMPT_TEMPLATE, q))
         return pd.DataFrame({"question": prompts, "answer": split["answer"]})
 
     outputs = {name: template(split) for name, split in splits.items()}
