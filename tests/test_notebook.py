@@ -76,7 +76,7 @@ def project_with_results(tmp_path_factory) -> Path:
     saved_path = list(sys.path)
     try:
         bootstrap_project(project)
-        runtime_params = {"evaluation": {"num_questions": 3, "generation": {"max_new_tokens": 8}}}
+        runtime_params = {"evaluation": {"num_questions": 3}, "generation": {"max_new_tokens": 8}}
         with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
             context = session.load_context()
             catalog = context.catalog
