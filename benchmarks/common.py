@@ -17,6 +17,15 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL_ROWS = ROOT.parent / "shared" / "data" / "ai_medical_chatbot_raw_dev.jsonl"
 # Dense bf16 peak of one H100/H200 SXM (spec sheet), for MFU.
 PEAK_FLOPS = {"cuda": 989e12}
+# Dense (no sparsity) bf16 tensor-core peaks from the spec sheets, matched in this order against
+# ``torch.cuda.get_device_name()``. H100 is the SXM figure (the PCIe card peaks at 756e12).
+GPU_BF16_PEAKS = (
+    ("H200", 989e12),
+    ("H100", 989e12),
+    ("A100", 312e12),
+    ("L40S", 362e12),
+    ("L4", 121e12),
+)
 
 
 def real_qa_pairs() -> list[tuple[str, str]]:
@@ -82,3 +91,69 @@ class PeakMemory:
         else:
             self._stop.set()
             self._thread.join()
+
+
+def gpu_peak_flops(device: Any) -> tuple[float | None, str]:
+    """(dense bf16 peak FLOP/s, GPU name) from :data:`GPU_BF16_PEAKS`; None for an unknown GPU."""
+    import torch
+
+    name = torch.cuda.get_device_name(device)
+    for key, peak in GPU_BF16_PEAKS:
+        if key.lower() in name.lower():
+            return peak, name
+    return None, name
+
+
+def model_gemm_shapes(config: Any, tokens: int) -> list[tuple[int, int, int]]:
+    """(m, k, n) of a model's big multiplies for ``tokens`` tokens: the MLP's up projection and the
+    vocabulary projection."""
+    intermediate = getattr(config, "intermediate_size", None) or 4 * config.hidden_size
+    return [
+        (tokens, config.hidden_size, intermediate),
+        (tokens, config.hidden_size, config.vocab_size),
+    ]
+
+
+def gemm_peak_flops(
+    device: Any, shapes: list[tuple[int, int, int]], dtype: Any = None, repeats: int = 5
+) -> float:
+    """Measured matmul peak (FLOP/s): ``torch.mm`` at each (m, k, n) shape, best of ``repeats``
+    timings of each, the best shape. fp32 unless ``dtype`` says otherwise. A ceiling for the
+    model's own multiplies on this machine: MFU on a CPU is measured against it."""
+    import torch
+
+    dtype = dtype or torch.float32
+    best = 0.0
+    for m, k, n in shapes:
+        a = torch.randn(m, k, device=device, dtype=dtype)
+        b = torch.randn(k, n, device=device, dtype=dtype)
+        torch.mm(a, b)  # warm-up
+        for _ in range(repeats):
+            synchronize(device)
+            started = time.perf_counter()
+            torch.mm(a, b)
+            synchronize(device)
+            best = max(best, 2 * m * k * n / (time.perf_counter() - started))
+    return best
+
+
+def flops_per_token(model: Any, lengths: list[int], lora: bool = False) -> float:
+    """Training FLOPs per real token of examples of these ``lengths``: the project's
+    ``training_flops`` (6·N·tokens plus the attention term of each example's own length).
+
+    LoRA: two thirds of it (forward and input gradients; no weight gradients of the frozen base).
+    Pass the base model, not a peft wrapper.
+    """
+    from llm_finetune.pipelines.training.accounting import matmul_parameters, training_flops
+
+    config = model.config
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // config.num_attention_heads
+    tokens = sum(lengths)
+    flops = training_flops(
+        matmul_parameters(model),
+        tokens=tokens,
+        squared_example_tokens=sum(t * t for t in lengths),
+        layers=config.num_hidden_layers,
+        attention_width=config.num_attention_heads * head_dim,
+    )
+    return flops / tokens * (2 / 3 if lora else 1.0)

@@ -1,0 +1,677 @@
+"""GPU suite: the GPU path proven in one command (correctness on the device, training and
+generation throughput, memory, MFU), for a machine that has a GPU for a few minutes.
+
+    .venv/bin/python benchmarks/gpu_suite.py            # on the GPU machine (<= 8 min on an H200)
+    .venv/bin/python benchmarks/gpu_suite.py --dry-run  # the same code path on the CPU, tiny models
+
+For each model (SmolLM2-135M with its real weights through ``load_base_model``, and the pythia-70m
+architecture, GPT-NeoX, random init; ``--dry-run``: a tiny Llama and a tiny GPT-NeoX built here
+from configs, with a tokenizer trained on the real rows), on the real rows of ``../shared/data``:
+
+1. Correctness on the device (model in fp32; bf16 = autocast, as in training). Packed rows
+   (isolated by position ids, two rows of different lengths, so with a padding segment) against
+   every example alone; the chunked loss against the model's own loss; ``torch.compile`` and
+   Liger-Kernel (fused linear cross-entropy, RMSNorm, RoPE, SwiGLU; Llama only) against plain
+   eager. ``loss_rel`` = |loss - reference| / |reference|, ``grad_rel`` = max |grad - reference| /
+   max |reference| over all parameters. Tolerances in :data:`TOLERANCES`.
+2. Training throughput, real (non-padding) tokens/s of timed optimizer steps after a warm-up
+   (``train_throughput.timed_steps``): ``walkthrough`` (batch 1, grad-accum 4, attention mask,
+   Adafactor, fp32) vs ``full`` (the ``--env gpu`` setup: token-budget packed rows, chunked loss,
+   fused AdamW, bf16 where the device runs it fast; attention: the default SDPA, isolated by
+   position ids) vs ``lora`` (the same with the configured adapters), and where available the fast
+   paths, each isolated per example: ``full_compile`` (torch.compile, rows padded to the budget so
+   shapes are fixed) and ``full_liger`` (Liger kernels; the fused loss replaces the chunked loss).
+   Peak memory per variant (``PeakMemory``). MFU = real tokens/s x training FLOPs per token
+   (``accounting.training_flops``: 6·N plus the attention term; LoRA two thirds of it) / the dense
+   bf16 spec peak of the GPU (``common.GPU_BF16_PEAKS``), or on a CPU / unknown GPU the measured
+   GEMM peak at the model's shapes. ``fastest`` is the fastest full-setup variant whose correctness
+   check passed.
+3. Evaluation generation: ``generate_answers`` one prompt at a time vs batched, greedy; identical
+   outputs and answers/s.
+
+The last lines are machine-readable, one per model:
+``device=... model=... seed_tok_s=... full_tok_s=... lora_tok_s=... speedup=... mfu=...`` (more
+keys after). Exit status 1 when a packed or chunked check fails (an optional fast path that fails
+is reported and left out of ``fastest``, without failing the suite).
+
+``--epoch`` (stretch goal, not implemented yet): one epoch over ~256,916 rows built from the real
+rows as ``data_engineering_scale.py`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+import statistics
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+from common import (
+    flops_per_token,
+    gemm_peak_flops,
+    gpu_peak_flops,
+    load_base_model,
+    model_gemm_shapes,
+    real_qa_pairs,
+    synchronize,
+)
+from train_throughput import (
+    compute_loss,
+    random_init_pythia_70m,
+    timed_steps,
+    training_parameters,
+    with_attention_mask,
+)
+
+from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
+from llm_finetune.generation import generate_answers
+from llm_finetune.pipelines.training.packing import (
+    as_rows,
+    collate_rows,
+    isolate_packed_examples,
+    pack_rows,
+)
+from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair
+
+# (max loss_rel, max grad_rel) per comparison and precision. fp32: the same maths through other
+# kernels (masked vs causal attention); bf16 autocast rounds every matmul input to 8 mantissa bits;
+# fused kernels and compiled graphs reorder reductions.
+TOLERANCES = {
+    "fp32": (1e-4, 1e-3),
+    "bf16": (1e-2, 5e-2),
+    "fused_fp32": (1e-3, 1e-2),
+}
+SKIP_NO_CUDA = "skipped (dry run / no CUDA)"
+MACHINE_KEYS = ("device", "model", "seed_tok_s", "full_tok_s", "lora_tok_s", "speedup", "mfu")
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # PASS, FAIL, ERROR or a skip reason
+    loss_rel: float | None = None
+    grad_rel: float | None = None
+    tolerance: tuple[float, float] | None = None
+
+
+@dataclass
+class Subject:
+    """One model under test, with its tokenizer and tokenized real examples."""
+
+    name: str
+    model: Any
+    tokenizer: Any
+    examples: list[dict[str, list[int]]] = field(default_factory=list)
+
+
+# ----------------------------------------------------------------------------------- tiny models
+def tiny_tokenizer(texts: list[str], vocab_size: int = 512) -> Any:
+    """A byte-level BPE tokenizer trained on ``texts``, ``<|endoftext|>`` as EOS and pad."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        special_tokens=["<|endoftext|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, eos_token="<|endoftext|>", pad_token="<|endoftext|>"
+    )
+
+
+def tiny_model(architecture: str, tokenizer: Any, seed: int = 0) -> Any:
+    """A 2-layer random-init Llama or GPT-NeoX, sized for millisecond steps on a CPU."""
+    import torch
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM, LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
+    ids = {
+        "vocab_size": len(tokenizer),
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+        "bos_token_id": tokenizer.eos_token_id,
+        "max_position_embeddings": 512,
+    }
+    if architecture == "llama":
+        config = LlamaConfig(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            tie_word_embeddings=True,
+            **ids,
+        )
+        return LlamaForCausalLM(config)
+    config = GPTNeoXConfig(
+        hidden_size=64,
+        intermediate_size=256,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        rotary_pct=0.25,
+        tie_word_embeddings=False,
+        **ids,
+    )
+    return GPTNeoXForCausalLM(config)
+
+
+# ----------------------------------------------------------------------------------- correctness
+def _grads(model: Any) -> Any:
+    import torch
+
+    return torch.cat(
+        [p.grad.flatten().float() for p in model.parameters() if p.grad is not None]
+    ).cpu()
+
+
+def _loss_and_grads(model: Any, loss_of: Any, bf16: bool, device: Any) -> tuple[float, Any]:
+    import torch
+
+    model.zero_grad(set_to_none=True)
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+        loss = loss_of(model)
+    loss.backward()
+    return float(loss.detach().float()), _grads(model)
+
+
+def _compare(name: str, reference: tuple, candidate: tuple, tolerance: tuple) -> Check:
+    loss_rel = abs(candidate[0] - reference[0]) / max(abs(reference[0]), 1e-12)
+    grad_rel = float((candidate[1] - reference[1]).abs().max() / reference[1].abs().max())
+    ok = loss_rel <= tolerance[0] and grad_rel <= tolerance[1]
+    return Check(name, "PASS" if ok else "FAIL", loss_rel, grad_rel, tolerance)
+
+
+def check_batch(subject: Subject, device: Any) -> dict[str, Any]:
+    """Two packed rows of different lengths (the second ends in a padding segment)."""
+    examples = subject.examples[:6]
+    rows = pack_rows(examples, examples_per_row=(len(examples) + 1) // 2, seed=None)
+    batch = collate_rows(rows, subject.tokenizer.pad_token_id)
+    return {key: value.to(device) for key, value in batch.items()}
+
+
+def one_by_one_loss(model: Any, examples: list[dict], device: Any) -> Any:
+    """Mean next-token loss over all labelled tokens, each example run alone (no packing)."""
+    import torch
+
+    total, count = 0.0, 0
+    for example in examples:
+        ids = torch.tensor([example["input_ids"]], device=device)
+        labels = torch.tensor([example["labels"]], device=device)
+        n = int((labels[:, 1:] != IGNORE_INDEX).sum())
+        total = total + model(input_ids=ids, labels=labels).loss * n
+        count += n
+    return total / count
+
+
+def correctness_checks(subject: Subject, device: Any, chunk_tokens: int) -> list[Check]:
+    """Packed vs one by one and chunked vs plain, in fp32 and bf16 autocast, on ``device``."""
+    model = copy.deepcopy(subject.model).to(device).train()
+    isolate_packed_examples(model)
+    batch = check_batch(subject, device)
+    examples = subject.examples[:6]
+    checks = []
+    for precision, bf16 in (("fp32", False), ("bf16", True)):
+        tolerance = TOLERANCES[precision]
+        packed = _loss_and_grads(model, lambda m: compute_loss(m, batch, None), bf16, device)
+        alone = _loss_and_grads(model, lambda m: one_by_one_loss(m, examples, device), bf16, device)
+        checks.append(_compare(f"packed_vs_one_by_one {precision}", alone, packed, tolerance))
+        chunked = _loss_and_grads(
+            model, lambda m: compute_loss(m, batch, chunk_tokens), bf16, device
+        )
+        checks.append(_compare(f"chunked_vs_plain {precision}", packed, chunked, tolerance))
+    del model
+    return checks
+
+
+def fast_path_check(
+    name: str, subject: Subject, device: Any, prepare: Any, chunk_tokens: int | None
+) -> Check:
+    """Packed loss and gradients of ``prepare(model)`` (a fast path) vs plain eager, fp32."""
+    try:
+        model = copy.deepcopy(subject.model).to(device).train()
+        isolate_packed_examples(model)
+        batch = check_batch(subject, device)
+        reference = _loss_and_grads(model, lambda m: compute_loss(m, batch, None), False, device)
+        fast = prepare(model)
+        candidate = _loss_and_grads(
+            fast, lambda m: compute_loss(m, batch, chunk_tokens), False, device
+        )
+        return _compare(name, reference, candidate, TOLERANCES["fused_fp32"])
+    except Exception as error:  # an optional fast path: reported, never fatal
+        traceback.print_exc()
+        return Check(name, f"ERROR: {type(error).__name__}: {str(error)[:120]}")
+
+
+def compile_model(model: Any) -> Any:
+    import torch
+
+    return torch.compile(model)
+
+
+def liger_model(model: Any) -> Any:
+    """Liger kernels on this Llama instance (and, as Liger patches classes, on every Llama built
+    after it in this process: the suite runs it last)."""
+    from liger_kernel.transformers import apply_liger_kernel_to_llama
+
+    apply_liger_kernel_to_llama(model=model)
+    return model
+
+
+def liger_skip_reason(device: Any, dry_run: bool, subject: Subject, wanted: bool | None) -> str:
+    if dry_run or device.type != "cuda":
+        return SKIP_NO_CUDA
+    if wanted is False:
+        return "skipped (--no-liger)"
+    if importlib.util.find_spec("liger_kernel") is None:
+        return "skipped: liger-kernel not installed (pip install -e '.[gpu]')"
+    if subject.model.config.model_type != "llama":
+        return f"skipped: liger-kernel has no {subject.model.config.model_type} patch"
+    return ""
+
+
+def compile_skip_reason(device: Any, dry_run: bool, wanted: bool | None) -> str:
+    if dry_run:
+        return SKIP_NO_CUDA
+    if wanted is None and device.type != "cuda":
+        return SKIP_NO_CUDA
+    if wanted is False:
+        return "skipped (--no-compile)"
+    return ""
+
+
+# ------------------------------------------------------------------------------------ throughput
+def collate_to_length(length: int, pad_token_id: int) -> Any:
+    """Rows padded to ``length`` tokens (a padding segment in the first row): fixed shapes for
+    torch.compile; padding is never counted as a real token."""
+
+    def collate(rows: list[dict]) -> dict[str, Any]:
+        first, extra = rows[0], length - max(len(row["input_ids"]) for row in rows)
+        if extra > 0:
+            pad = length - len(first["input_ids"])
+            first = {
+                "input_ids": first["input_ids"] + [pad_token_id] * pad,
+                "labels": first["labels"] + [IGNORE_INDEX] * pad,
+                "position_ids": first["position_ids"] + list(range(pad)),
+            }
+        return collate_rows([first, *rows[1:]], pad_token_id)
+
+    return collate
+
+
+def throughput_variants(
+    subject: Subject, params: dict, bf16: bool, budget: int, rows_per_step: int
+) -> dict[str, dict[str, Any]]:
+    trainer, lora = params["trainer"], params["lora"]
+    pad = subject.tokenizer.pad_token_id
+    budget_rows = pack_rows(subject.examples, None, budget, seed=0)
+    chunked = params["chunked_loss"]
+    full = dict(
+        rows=budget_rows,
+        collate=lambda rows: collate_rows(rows, pad),
+        batch_size=min(rows_per_step, len(budget_rows)),
+        grad_accum=trainer["gradient_accumulation_steps"],
+        optimizer_name=trainer["optim"],
+        lr=trainer["learning_rate"],
+        bf16=bf16,
+        chunk_tokens=chunked["chunk_tokens"] if chunked["enabled"] else None,
+        lora=False,
+        prepare=None,
+    )
+    return {
+        "walkthrough": dict(
+            rows=as_rows(subject.examples),
+            collate=lambda rows: with_attention_mask(rows, pad),
+            batch_size=1,
+            grad_accum=4,
+            optimizer_name="adafactor",
+            lr=1e-5,
+            bf16=False,
+            chunk_tokens=None,
+            lora=False,
+            prepare=None,
+        ),
+        "full": full,
+        "lora": {**full, "lora": lora, "lr": lora["learning_rate"]},
+        "full_compile": {
+            **full,
+            "collate": collate_to_length(budget, pad),
+            "prepare": compile_model,
+        },
+        "full_liger": {**full, "chunk_tokens": None, "prepare": liger_model},
+    }
+
+
+def with_lora(model: Any, lora: dict) -> Any:
+    from peft import LoraConfig, get_peft_model
+
+    config = LoraConfig(
+        r=lora["r"],
+        lora_alpha=lora["alpha"],
+        lora_dropout=lora["dropout"],
+        target_modules=lora["target_modules"],
+        task_type="CAUSAL_LM",
+    )
+    return get_peft_model(model, config)
+
+
+def measure(
+    subject: Subject, variant: dict[str, Any], steps: int, repeats: int, device: Any
+) -> tuple[float, float]:
+    """(median real tokens/s, max peak MiB) over ``repeats`` runs from a fresh copy."""
+    import torch
+
+    runs = []
+    for _ in range(repeats):
+        model = copy.deepcopy(subject.model)
+        isolate_packed_examples(model)
+        if variant["lora"]:
+            model = with_lora(model, variant["lora"])
+        if variant["prepare"]:
+            model = variant["prepare"](model.to(device))
+        settings = {k: v for k, v in variant.items() if k not in ("lora", "prepare")}
+        runs.append(timed_steps(model, steps=steps, device=device, **settings))
+        del model
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+    return statistics.median(r[0] for r in runs), max(r[1] for r in runs)
+
+
+# ------------------------------------------------------------------------------------ generation
+def generation_comparison(
+    subject: Subject, device: Any, texts: list[str], max_new_tokens: int, batch_size: int
+) -> dict[str, Any]:
+    """One prompt at a time vs batched, greedy, the same real prompts: answers/s and identity."""
+    model = copy.deepcopy(subject.model).to(device)
+    result: dict[str, Any] = {}
+    outputs = {}
+    warm_up = (("warm_up", batch_size),)  # first-call costs (kernels, caches) stay out of timing
+    for name, size in (*warm_up, ("one_at_a_time", 1), ("batched", batch_size)):
+        synchronize(device)
+        started = time.perf_counter()
+        answers = generate_answers(
+            model,
+            subject.tokenizer,
+            texts[:size] if name == "warm_up" else texts,
+            progress=False,
+            max_new_tokens=max_new_tokens,
+            batch_size=size,
+            do_sample=False,
+            repetition_penalty=1.0,
+        )
+        synchronize(device)
+        seconds = time.perf_counter() - started
+        outputs[name] = [answer.text for answer in answers]
+        result[f"{name}_answers_s"] = len(texts) / seconds
+        result[f"{name}_tok_s"] = sum(a.num_new_tokens for a in answers) / seconds
+    result["identical"] = outputs["one_at_a_time"] == outputs["batched"]
+    result["differing"] = sum(
+        a != b for a, b in zip(outputs["one_at_a_time"], outputs["batched"], strict=True)
+    )
+    del model
+    return result
+
+
+# ------------------------------------------------------------------------------------------ main
+def tokenized_examples(tokenizer: Any, pairs: list[tuple[str, str]], max_length: int) -> list:
+    examples = []
+    for prompt, answer in pairs:
+        example = tokenize_pair(tokenizer, prompt, answer, max_length)
+        if example is not None:
+            examples.append({"input_ids": example.input_ids, "labels": example.labels})
+    return examples
+
+
+def subjects(dry_run: bool, pairs: list[tuple[str, str]], max_length: int) -> list[Subject]:
+    if dry_run:
+        texts = [f"{prompt}{answer}" for prompt, answer in pairs]
+        tokenizer = tiny_tokenizer(texts)
+        models = [
+            ("tiny-llama(random-init)", tiny_model("llama", tokenizer)),
+            ("tiny-gpt-neox(random-init)", tiny_model("gpt_neox", tokenizer)),
+        ]
+    else:
+        base = load_base_model()
+        tokenizer = base.tokenizer
+        models = [
+            (DEFAULT_MODEL_ALIAS, base.model),
+            ("pythia-70m(random-init)", random_init_pythia_70m(len(tokenizer))),
+        ]
+    examples = tokenized_examples(tokenizer, pairs, max_length)
+    return [Subject(name, model, tokenizer, examples) for name, model in models]
+
+
+def print_checks(checks: list[Check]) -> None:
+    print(f"{'check':<28}{'loss_rel':>10}{'grad_rel':>10}{'tolerance':>18}  result")
+    for check in checks:
+        if check.loss_rel is None:
+            print(f"{check.name:<28}{'':>38}  {check.status}")
+            continue
+        tolerance = f"{check.tolerance[0]:.0e}/{check.tolerance[1]:.0e}"
+        print(
+            f"{check.name:<28}{check.loss_rel:>10.2e}{check.grad_rel:>10.2e}{tolerance:>18}"
+            f"  {check.status}"
+        )
+
+
+def run_subject(subject: Subject, args: argparse.Namespace, device: Any, settings: dict) -> dict:
+    import torch
+
+    from llm_finetune.hardware import fast_bf16_supported
+
+    model = subject.model
+    lengths = [len(e["input_ids"]) for e in subject.examples]
+    attention = getattr(model.config, "_attn_implementation", None)
+    print(
+        f"\n== model={subject.name} device={device.type} attention={attention} "
+        f"parameters={model.num_parameters():,} examples={len(lengths)} "
+        f"mean_tokens={statistics.mean(lengths):.0f}"
+    )
+    params = settings["params"]
+    bf16 = fast_bf16_supported(device)
+    timings: dict[str, float] = {}
+    section = time.perf_counter()
+    checks = correctness_checks(subject, device, chunk_tokens=settings["check_chunk_tokens"])
+    timings["checks"] = time.perf_counter() - section
+
+    skip = {
+        "full_compile": compile_skip_reason(device, args.dry_run, args.compile),
+        "full_liger": liger_skip_reason(device, args.dry_run, subject, args.liger),
+    }
+    checks.append(
+        Check("compile_vs_eager fp32", skip["full_compile"])
+        if skip["full_compile"]
+        else fast_path_check("compile_vs_eager fp32", subject, device, compile_model, None)
+    )
+    variants = throughput_variants(
+        subject, params, bf16, settings["budget"], settings["rows_per_step"]
+    )
+    # Generation before Liger: Liger patches the Llama classes for the rest of the process.
+    section = time.perf_counter()
+    generation = generation_comparison(
+        subject, device, settings["prompts"], settings["max_new_tokens"], settings["gen_batch"]
+    )
+    timings["generation"] = time.perf_counter() - section
+    section = time.perf_counter()
+    results: dict[str, tuple[float, float] | str] = {}
+    for key, variant in variants.items():
+        if key == "full_liger":
+            continue
+        if skip.get(key):
+            results[key] = skip[key]
+            continue
+        try:
+            results[key] = measure(subject, variant, args.steps, args.repeats, device)
+        except Exception as error:
+            if key == "full_compile":  # optional fast path: reported, never fatal
+                traceback.print_exc()
+                results[key] = f"ERROR: {type(error).__name__}"
+            else:
+                raise
+    if skip["full_liger"]:
+        checks.append(Check("liger_vs_plain fp32", skip["full_liger"]))
+        results["full_liger"] = skip["full_liger"]
+    else:
+        checks.append(fast_path_check("liger_vs_plain fp32", subject, device, liger_model, None))
+        try:
+            results["full_liger"] = measure(
+                subject, variants["full_liger"], args.steps, args.repeats, device
+            )
+        except Exception as error:
+            traceback.print_exc()
+            results["full_liger"] = f"ERROR: {type(error).__name__}"
+    timings["training"] = time.perf_counter() - section
+    print_checks(checks)
+
+    # MFU: spec peak on a known GPU; otherwise the measured GEMM peak at the model's shapes.
+    shapes = model_gemm_shapes(model.config, tokens=settings["gemm_tokens"])
+    if device.type == "cuda":
+        peak, gpu_name = gpu_peak_flops(device)
+        measured = gemm_peak_flops(device, shapes, dtype=torch.bfloat16)
+        peak_name = f"{gpu_name} dense bf16 spec"
+        if peak is None:
+            peak, peak_name = measured, f"{gpu_name} measured bf16 GEMM peak (not in the table)"
+        print(f"measured bf16 GEMM peak at the model's shapes: {measured / 1e12:,.1f} TFLOP/s")
+    else:
+        peak = gemm_peak_flops(device, shapes)
+        peak_name = f"measured fp32 GEMM peak ({torch.get_num_threads()} threads)"
+    print(f"peak for MFU: {peak / 1e9:,.1f} GFLOP/s, {peak_name}")
+
+    check_of = {"full": ("packed", "chunked"), "full_compile": "compile", "full_liger": "liger"}
+    passed = {
+        key: all(c.status == "PASS" for c in checks if c.name.startswith(prefix))
+        for key, prefix in check_of.items()
+    }
+    seed = results["walkthrough"][0]
+    print(
+        f"{'variant':<14}{'tokens/s':>11}{'x walkthrough':>15}{'peak MiB':>10}"
+        f"{'GFLOP/s':>10}{'MFU':>8}  check"
+    )
+    mfu = {}
+    for key, result in results.items():
+        if isinstance(result, str):
+            print(f"{key:<14}  {result}")
+            continue
+        tok_s, memory = result
+        achieved = tok_s * flops_per_token(model, lengths, lora=bool(variants[key]["lora"]))
+        mfu[key] = achieved / peak
+        check = ("passed" if passed[key] else "FAILED") if key in passed else ""
+        print(
+            f"{key:<14}{tok_s:>11,.0f}{tok_s / seed:>15.2f}{memory:>10,.0f}"
+            f"{achieved / 1e9:>10,.2f}{mfu[key]:>8.1%}  {check}"
+        )
+    measured = {k: r[0] for k, r in results.items() if not isinstance(r, str)}
+    candidates = [k for k in check_of if k in measured and passed[k]]
+    fastest = max(candidates, key=measured.get, default="")
+    print(f"fastest full-setup variant passing its checks: {fastest or 'none'}")
+    print("section seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    print(
+        f"generation ({len(settings['prompts'])} prompts, <= {settings['max_new_tokens']} new "
+        f"tokens, greedy): one_at_a_time {generation['one_at_a_time_answers_s']:.2f} answers/s, "
+        "batched "
+        f"{generation['batched_answers_s']:.2f} answers/s, identical={generation['identical']} "
+        f"differing={generation['differing']}"
+    )
+    line = (
+        f"device={device.type} model={subject.name} seed_tok_s={seed:.1f} "
+        f"full_tok_s={measured['full']:.1f} lora_tok_s={measured['lora']:.1f} "
+        f"speedup={measured['full'] / seed:.2f} mfu={mfu['full']:.4f} "
+        f"lora_speedup={measured['lora'] / seed:.2f} seed_mfu={mfu['walkthrough']:.4f} "
+        f"fastest={fastest or 'none'} fastest_tok_s={measured.get(fastest, 0.0):.1f} "
+        f"full_peak_mib={results['full'][1]:.0f} "
+        f"checks_passed={all(c.status == 'PASS' for c in checks if c.status in ('PASS', 'FAIL'))} "
+        f"gen_single_answers_s={generation['one_at_a_time_answers_s']:.3f} "
+        f"gen_batched_answers_s={generation['batched_answers_s']:.3f} "
+        f"identical={generation['identical']}"
+    )
+    core_failed = any(
+        c.status != "PASS" for c in checks if c.name.startswith(("packed", "chunked"))
+    )
+    return {"line": line, "core_failed": core_failed}
+
+
+def main() -> int:
+    import torch
+
+    from llm_finetune.hardware import select_device
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--dry-run", action="store_true", help="CPU, tiny random-init models, 2 steps per variant"
+    )
+    parser.add_argument("--steps", type=int, default=None, help="timed steps (10; dry run 2)")
+    parser.add_argument("--repeats", type=int, default=None, help="runs per variant (2; dry 1)")
+    parser.add_argument("--examples", type=int, default=None, help="real examples (all; dry 24)")
+    parser.add_argument(
+        "--compile",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure torch.compile (default: on CUDA)",
+    )
+    parser.add_argument(
+        "--liger",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure Liger kernels (default: on CUDA when liger-kernel is installed)",
+    )
+    parser.add_argument(
+        "--epoch",
+        action="store_true",
+        help="stretch goal, not implemented yet: one epoch over ~256,916 rows",
+    )
+    args = parser.parse_args()
+    if args.epoch:
+        print(
+            "--epoch: not implemented yet (stretch goal: one training epoch over ~256,916 rows "
+            "built from the real rows as benchmarks/data_engineering_scale.py does)",
+            file=sys.stderr,
+        )
+        return 2
+
+    device = torch.device("cpu") if args.dry_run else select_device()
+    if args.dry_run:  # tiny models: threads only add synchronisation (and stall on a busy machine)
+        torch.set_num_threads(1)
+    dry = args.dry_run
+    args.steps = args.steps or (2 if dry else 10)
+    args.repeats = args.repeats or (1 if dry else 2)
+    params = training_parameters("gpu")  # the `kedro run --env gpu` setup
+    settings = {
+        "params": params,
+        "budget": 256 if dry else params["packing"]["max_tokens_per_row"],
+        "rows_per_step": 2 if dry else params["trainer"]["per_device_train_batch_size"],
+        "check_chunk_tokens": 64,  # several chunks even for the check's few examples
+        "max_new_tokens": 8 if dry else 64,
+        "gen_batch": 4 if dry else 32,
+        "gemm_tokens": 1024 if dry else 4096,
+    }
+    max_length = 128 if dry else params["tokenization"]["max_length"]
+    pairs = real_qa_pairs()[: args.examples or (24 if dry else None)]
+    settings["prompts"] = [prompt for prompt, _ in pairs[: 4 if dry else 32]]
+    started = time.perf_counter()
+    if dry:
+        print(f"dry run: CPU, tiny random-init models; CUDA-only parts: {SKIP_NO_CUDA}")
+    print(f"torch {torch.__version__}, device {device}, {len(pairs)} real pairs")
+    outcomes = []
+    for subject in subjects(dry, pairs, max_length):
+        try:  # one model's failure must not cost the other model's figures
+            outcomes.append(run_subject(subject, args, device, settings))
+        except Exception as error:
+            traceback.print_exc()
+            line = f"FAILED device={device.type} model={subject.name} error={type(error).__name__}"
+            outcomes.append({"line": line, "core_failed": True})
+    print(f"\nsuite wall time: {time.perf_counter() - started:.1f} s")
+    for outcome in outcomes:
+        print(outcome["line"])
+    return 1 if any(outcome["core_failed"] for outcome in outcomes) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
