@@ -14,6 +14,7 @@ GOOD = {
     "data_engineering": {"validation_fraction": 0.1, "test_fraction": 0.1},
     "generation": {},
     "evaluation": {"num_questions": None},
+    "sweep": {},
 }
 
 
@@ -28,6 +29,7 @@ GOOD = {
         ("generation", {"repetition_penalty": 0}, "generation.repetition_penalty must be"),
         ("generation", {"max_new_token": 10}, "unknown generation settings \\['max_new_token'\\]"),
         ("evaluation", {"num_questions": 0}, "evaluation.num_questions must be a positive"),
+        ("sweep", {"gird": {"lora.r": [8]}}, "sweep.gird: unknown key \\(sweep pipeline"),
     ],
 )
 def test_bad_settings_are_named(section, values, message):

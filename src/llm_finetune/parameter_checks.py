@@ -18,6 +18,7 @@ from kedro.framework.hooks import hook_impl
 
 from llm_finetune.config import DataEngineeringSettings, EvaluationSettings, TrainingSettings
 from llm_finetune.generation import GenerationSettings
+from llm_finetune.pipelines.sweep.grid import check_sweep_keys
 from llm_finetune.pipelines.training.nodes import fine_tune
 from llm_finetune.pipelines.training.sizing_inputs import check_sizing_settings
 
@@ -31,6 +32,7 @@ def check_parameters(parameters: Mapping[str, Any], trains: bool = False) -> Non
     training = TrainingSettings.from_params(parameters.get("training"))
     if "infrastructure_sizing" in parameters:
         check_sizing_settings(parameters["infrastructure_sizing"])
+    check_sweep_keys(parameters.get("sweep"))
     if trains:
         training.trainer.check_extra_keys()
 

@@ -48,11 +48,26 @@ class Configuration:
         return f"{SWEEP_NAMESPACE}.{self.name}"
 
 
+#: The keys of the ``sweep`` parameters.
+SWEEP_KEYS = ("configurations", "grid", "training", "evaluation")
+
+
+def check_sweep_keys(sweep: Mapping[str, Any] | None) -> None:
+    """Fail naming the key when ``sweep`` holds one this module does not read (a typo would
+    otherwise be ignored)."""
+    unknown = sorted(set(sweep or {}) - set(SWEEP_KEYS))
+    if unknown:
+        raise ValueError(
+            f"sweep.{unknown[0]}: unknown key (sweep pipeline; known: {', '.join(SWEEP_KEYS)})"
+        )
+
+
 def expand(sweep: Mapping[str, Any]) -> list[Configuration]:
     """The configurations of the ``sweep`` parameters: the listed ones, then the grid's product.
 
     Names are unique; at least one configuration is required.
     """
+    check_sweep_keys(sweep)
     listed = sweep.get("configurations") or []
     grid = sweep.get("grid") or {}
     if not isinstance(listed, list | tuple):
