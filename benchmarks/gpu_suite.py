@@ -34,8 +34,17 @@ The last lines are machine-readable, one per model:
 keys after). Exit status 1 when a packed or chunked check fails (an optional fast path that fails
 is reported and left out of ``fastest``, without failing the suite).
 
-``--epoch`` (stretch goal, not implemented yet): one epoch over ~256,916 rows built from the real
-rows as ``data_engineering_scale.py`` does.
+``--epoch`` (instead of the above): one training epoch end to end, timed per phase against the
+3-minute target. Builds 256,916 raw rows (``--epoch-rows``) from the real rows, each made distinct
+(:func:`build_distinct_input`); runs the data_engineering nodes with the ``conf/base`` parameters
+to the templated train split; ``tokenize_qa`` (``--tokenize-workers`` processes); packs
+the ``--env gpu`` token-budget rows; loads the model; runs the packed and chunked checks (and the
+fast path's, ``--epoch-variant``); trains every packed row once with the ``--env gpu`` setup and the
+Trainer's learning-rate schedule; saves with ``save_model_atomically`` (``--epoch-output`` or a
+temporary directory) and checks that the directory loads. Last line:
+``device=... epoch_rows=... epoch_tokens=... epoch_s=... train_tok_s=... target_s=180 met=...``
+(epoch_rows / epoch_tokens: the train split's examples and their tokens; epoch_s: all phases).
+``--dry-run --epoch``: 2,000 rows, the tiny Llama, 1 thread, ``met`` always False.
 """
 
 from __future__ import annotations
@@ -43,14 +52,18 @@ from __future__ import annotations
 import argparse
 import copy
 import importlib.util
+import json
 import statistics
 import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from common import (
+    REAL_ROWS,
+    PeakMemory,
     flops_per_token,
     gemm_peak_flops,
     gpu_peak_flops,
@@ -61,6 +74,7 @@ from common import (
 )
 from train_throughput import (
     compute_loss,
+    make_optimizer,
     random_init_pythia_70m,
     timed_steps,
     training_parameters,
@@ -75,7 +89,7 @@ from llm_finetune.pipelines.training.packing import (
     isolate_packed_examples,
     pack_rows,
 )
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair
+from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair, tokenize_qa
 
 # (max loss_rel, max grad_rel) per comparison and precision. fp32: the same maths through other
 # kernels (masked vs causal attention); bf16 autocast rounds every matmul input to 8 mantissa bits;
@@ -310,22 +324,10 @@ def collate_to_length(length: int, pad_token_id: int) -> Any:
 def throughput_variants(
     subject: Subject, params: dict, bf16: bool, budget: int, rows_per_step: int
 ) -> dict[str, dict[str, Any]]:
-    trainer, lora = params["trainer"], params["lora"]
+    lora = params["lora"]
     pad = subject.tokenizer.pad_token_id
-    budget_rows = pack_rows(subject.examples, None, budget, seed=0)
-    chunked = params["chunked_loss"]
-    full = dict(
-        rows=budget_rows,
-        collate=lambda rows: collate_rows(rows, pad),
-        batch_size=min(rows_per_step, len(budget_rows)),
-        grad_accum=trainer["gradient_accumulation_steps"],
-        optimizer_name=trainer["optim"],
-        lr=trainer["learning_rate"],
-        bf16=bf16,
-        chunk_tokens=chunked["chunk_tokens"] if chunked["enabled"] else None,
-        lora=False,
-        prepare=None,
-    )
+    full = full_setup(params, bf16, pack_rows(subject.examples, None, budget, seed=0), pad)
+    full["batch_size"] = min(rows_per_step, len(full["rows"]))
     return {
         "walkthrough": dict(
             rows=as_rows(subject.examples),
@@ -348,6 +350,24 @@ def throughput_variants(
         },
         "full_liger": {**full, "chunk_tokens": None, "prepare": liger_model},
     }
+
+
+def full_setup(params: dict, bf16: bool, rows: list[dict], pad_token_id: int) -> dict[str, Any]:
+    """The ``--env gpu`` training setup on token-budget ``rows``: collate with position ids,
+    the configured batch, optimizer and learning rate, bf16 where fast, the chunked loss."""
+    trainer, chunked = params["trainer"], params["chunked_loss"]
+    return dict(
+        rows=rows,
+        collate=lambda batch_rows: collate_rows(batch_rows, pad_token_id),
+        batch_size=trainer["per_device_train_batch_size"],
+        grad_accum=trainer["gradient_accumulation_steps"],
+        optimizer_name=trainer["optim"],
+        lr=trainer["learning_rate"],
+        bf16=bf16,
+        chunk_tokens=chunked["chunk_tokens"] if chunked["enabled"] else None,
+        lora=False,
+        prepare=None,
+    )
 
 
 def with_lora(model: Any, lora: dict) -> Any:
@@ -418,6 +438,362 @@ def generation_comparison(
     )
     del model
     return result
+
+
+# ----------------------------------------------------------------------------------------- epoch
+EPOCH_TARGET_S = 180
+HUB_ROWS = 256_916  # rows of the hub dataset (data_engineering_scale.py's full size)
+DRY_EPOCH_ROWS = 2_000
+TOKENIZE_CHUNK_ROWS = 4_096  # below MIN_ITEMS_FOR_A_BAR: the workers draw no bars of their own
+EPOCH_PHASES = (
+    "build input",
+    "data engineering",
+    "tokenize",
+    "pack",
+    "load model",
+    "checks",
+    "train",
+    "save",
+)
+
+
+def build_distinct_input(path: Path, rows: int) -> None:
+    """``rows`` raw JSONL lines from the real rows, every one distinct after cleaning.
+
+    As ``data_engineering_scale.build_input``: the real rows repeated in order, every third pass
+    with messier whitespace in the answer (collapsed again by the cleaning). Unlike it, every
+    question gets its row number (`` (case N)``): the real file holds 512 distinct pairs in 776
+    rows and that builder's repeats are mostly exact duplicates after cleaning (56,873 of 256,916
+    rows kept), while an epoch over the full-size dataset needs all of them.
+    """
+    real = [json.loads(line) for line in REAL_ROWS.read_text(encoding="utf-8").splitlines()]
+    with path.open("w", encoding="utf-8") as out:
+        for index in range(rows):
+            record = dict(real[index % len(real)])
+            record["Description"] = f"{record['Description']} (case {index})"
+            if (index // len(real)) % 3 == 2:
+                record["Doctor"] = "  " + record["Doctor"].replace(". ", ".  ") + " "
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def engineer_train_qa(source: Path) -> tuple[Any, dict[str, Any]]:
+    """The data_engineering pipeline's nodes with the ``conf/base`` parameters, up to the
+    templated splits: (train_qa, data-quality report)."""
+    from llm_finetune.datasets.raw_dialogues import RawDialoguesDataset
+    from llm_finetune.pipelines.data_engineering import nodes
+
+    config = project_parameters("base")
+    settings, template = config["data_engineering"], config["prompt_template"]
+    raw = RawDialoguesDataset(str(source)).load()
+    dialogues, schema_drops = nodes.normalise_schema(
+        raw, settings["include_patient_text"], settings["patient_text_separator"]
+    )
+    selected, not_selected = nodes.select_rows(dialogues, settings["max_rows"])
+    clean, cleaning = nodes.clean_dialogues(
+        selected,
+        settings["question_prefix"],
+        settings["min_question_chars"],
+        settings["min_answer_chars"],
+    )
+    splits = nodes.split_by_question(
+        clean, settings["validation_fraction"], settings["test_fraction"], settings["split_seed"]
+    )
+    *qa, _train_text = nodes.apply_prompt_template(*splits, template)
+    report = nodes.build_data_quality_report(raw, schema_drops, not_selected, cleaning, *qa)
+    return qa[0], report
+
+
+def project_parameters(env: str) -> dict[str, Any]:
+    """All parameters of a Kedro environment, merged over base like ``kedro run --env``."""
+    from common import ROOT
+
+    from llm_finetune.settings import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
+
+    args = {**CONFIG_LOADER_ARGS, "default_run_env": env}
+    return CONFIG_LOADER_CLASS(conf_source=str(ROOT / "conf"), env=env, **args)["parameters"]
+
+
+def tokenize_parallel(
+    qa: Any, tokenizer: Any, tokenization: dict, workers: int
+) -> tuple[Any, dict[str, Any]]:
+    """``tokenize_qa`` over ``qa``: in this process (its own progress bar) with one worker, else
+    on chunks of :data:`TOKENIZE_CHUNK_ROWS` rows in ``workers`` spawned processes, in order,
+    with one bar over all rows. Same frame and counts either way. Spawned: with fork the workers
+    hung here (polars documents that its thread pool can deadlock in a forked child)."""
+    import itertools
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import polars as pl
+
+    from llm_finetune.progress import MIN_ITEMS_FOR_A_BAR, progress_bar
+
+    if workers <= 1 or qa.height <= TOKENIZE_CHUNK_ROWS:
+        return tokenize_qa(qa, tokenizer, tokenization)
+    chunks = [
+        qa.slice(start, TOKENIZE_CHUNK_ROWS) for start in range(0, qa.height, TOKENIZE_CHUNK_ROWS)
+    ]
+    frames, counts = [], []
+    bar = progress_bar(
+        qa.height,
+        f"tokenizing ({workers} processes)",
+        "row",
+        enabled=qa.height >= MIN_ITEMS_FOR_A_BAR,
+    )
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=context) as pool:
+        results = pool.map(
+            tokenize_qa, chunks, itertools.repeat(tokenizer), itertools.repeat(dict(tokenization))
+        )
+        for chunk, (frame, stats) in zip(chunks, results, strict=True):
+            frames.append(frame)
+            counts.append(stats)
+            bar.update(chunk.height)
+    bar.close()
+    frame = pl.concat(frames)
+    lengths = frame["input_ids"].list.len()
+    stats = {
+        key: sum(c[key] for c in counts)
+        for key in ("examples", "truncated", "dropped_prompt_too_long", "tokens", "answer_tokens")
+    }
+    stats["mean_tokens_per_example"] = round(float(lengths.mean() or 0.0), 1)
+    stats["max_tokens_per_example"] = int(lengths.max() or 0)
+    return frame, stats
+
+
+def train_epoch(
+    model: Any,
+    rows: list[dict],
+    collate: Any,
+    *,
+    batch_size: int,
+    grad_accum: int,
+    optimizer_name: str,
+    lr: float,
+    bf16: bool,
+    device: Any,
+    chunk_tokens: int | None,
+    scheduler: str,
+    warmup_steps: int,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Every row exactly once, shuffled with ``seed``: the training step of ``timed_steps``
+    (forward, loss / grad-accum, backward, optimizer step) with the Trainer's learning-rate
+    schedule; the last batch and the last accumulation may be short. Batches are pinned and
+    copied without blocking, so the next one is built while the device works."""
+    import random
+
+    import torch
+    from transformers import get_scheduler
+
+    model.to(device).train()
+    optimizer = make_optimizer(
+        optimizer_name, [p for p in model.parameters() if p.requires_grad], lr
+    )
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    steps = -(-len(batches) // grad_accum)
+    schedule = get_scheduler(
+        scheduler, optimizer, num_warmup_steps=warmup_steps, num_training_steps=steps
+    )
+    pin = device.type == "cuda"
+    losses = torch.zeros(len(batches), device=device)
+    tokens = 0
+    with PeakMemory(device) as memory:
+        synchronize(device)
+        started = time.perf_counter()
+        for index, batch_indices in enumerate(batches):
+            batch_rows = [rows[i] for i in batch_indices]
+            tokens += sum(len(row["input_ids"]) for row in batch_rows)
+            batch = {
+                key: (value.pin_memory() if pin else value).to(device, non_blocking=pin)
+                for key, value in collate(batch_rows).items()
+            }
+            in_step = min(grad_accum, len(batches) - index // grad_accum * grad_accum)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+                loss = compute_loss(model, batch, chunk_tokens)
+            (loss / in_step).backward()
+            losses[index] = loss.detach().float()
+            if (index + 1) % grad_accum == 0 or index + 1 == len(batches):
+                optimizer.step()
+                schedule.step()
+                optimizer.zero_grad(set_to_none=True)
+        synchronize(device)
+        seconds = time.perf_counter() - started
+    window = max(1, min(10, len(batches) // 10))
+    values = losses.cpu()
+    return {
+        "seconds": seconds,
+        "tokens": tokens,
+        "steps": steps,
+        "batches": len(batches),
+        "first_loss": float(values[:window].mean()),
+        "last_loss": float(values[-window:].mean()),
+        "peak_mib": memory.peak_mib,
+    }
+
+
+def epoch_variant(
+    wanted: str, subject: Subject, device: Any, dry_run: bool, liger: bool | None
+) -> tuple[str, list[Check]]:
+    """The configuration to train with and the checks that allow it: the packed and chunked
+    checks always; ``auto`` takes ``full_liger`` where Liger can run and its check passes,
+    else ``full``; an explicitly asked fast path falls back to ``full`` when its check fails."""
+    checks = correctness_checks(subject, device, chunk_tokens=64)
+    if any(c.status != "PASS" for c in checks):
+        return "", checks
+    if wanted == "auto":
+        skip = liger_skip_reason(device, dry_run, subject, liger)
+        if skip:
+            checks.append(Check("liger_vs_plain fp32", skip))
+            return "full", checks
+        wanted = "full_liger"
+    if wanted == "full":
+        return "full", checks
+    name, prepare = {
+        "full_liger": ("liger_vs_plain fp32", liger_model),
+        "full_compile": ("compile_vs_eager fp32", compile_model),
+    }[wanted]
+    check = fast_path_check(name, subject, device, prepare, None)
+    checks.append(check)
+    return (wanted if check.status == "PASS" else "full"), checks
+
+
+def run_epoch(args: argparse.Namespace) -> int:
+    """One epoch end to end: raw JSONL -> data engineering -> tokenize -> pack -> train -> save."""
+    import os
+    import tempfile
+
+    import torch
+
+    from llm_finetune.datasets.model_dirs import (
+        ModelAndTokenizer,
+        is_complete_model_dir,
+        load_model_dir,
+        save_model_atomically,
+    )
+    from llm_finetune.hardware import fast_bf16_supported, select_device
+
+    dry = args.dry_run
+    device = torch.device("cpu") if dry else select_device()
+    if dry:
+        torch.set_num_threads(1)
+    rows = args.epoch_rows or (DRY_EPOCH_ROWS if dry else HUB_ROWS)
+    workers = args.tokenize_workers or (1 if dry else min(os.cpu_count() or 1, 16))
+    params = project_parameters("gpu")["training"]  # the `kedro run --env gpu` setup
+    tokenization = {**params["tokenization"], **({"max_length": 128} if dry else {})}
+    budget = 256 if dry else params["packing"]["max_tokens_per_row"]
+    phases: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def phase(name: str) -> None:
+        now = time.perf_counter()
+        phases[name] = now - clock[0]
+        clock[0] = now
+
+    print(
+        f"epoch: {rows:,} raw rows, device {device}, torch {torch.__version__}, "
+        f"tokenize workers {workers}" + (" (dry run: tiny random-init Llama)" if dry else "")
+    )
+    with tempfile.TemporaryDirectory(prefix="gpu_suite_epoch_") as tmp:
+        source = Path(tmp) / "dialogues.jsonl"
+        build_distinct_input(source, rows)
+        phase("build input")
+        train_qa, report = engineer_train_qa(source)
+        phase("data engineering")
+        print(
+            f"input {source.stat().st_size / 1e6:,.0f} MB; data engineering: read "
+            f"{report['rows_read']:,}, kept {report['rows_kept']:,}, dropped "
+            f"{report['dropped_by_reason']}, splits "
+            + ", ".join(f"{k} {v['rows']:,}" for k, v in report["splits"].items())
+        )
+        if dry:
+            pairs = real_qa_pairs()
+            tokenizer = tiny_tokenizer([prompt + answer for prompt, answer in pairs])
+            model, name = tiny_model("llama", tokenizer), "tiny-llama(random-init)"
+        else:
+            base = load_base_model()
+            tokenizer, model, name = base.tokenizer, base.model, DEFAULT_MODEL_ALIAS
+        phase("load model")
+        frame, stats = tokenize_parallel(train_qa, tokenizer, tokenization, workers)
+        phase("tokenize")
+        print(
+            f"tokenized: {stats['examples']:,} examples, {stats['tokens']:,} tokens (mean "
+            f"{stats['mean_tokens_per_example']}, max {stats['max_tokens_per_example']}), "
+            f"{stats['truncated']:,} answers truncated, {stats['dropped_prompt_too_long']:,} "
+            "prompts too long"
+        )
+        examples = [
+            {"input_ids": ids, "labels": labels}
+            for ids, labels in zip(
+                frame["input_ids"].to_list(), frame["labels"].to_list(), strict=True
+            )
+        ]
+        del frame
+        packed = pack_rows(examples, None, budget, seed=0)
+        phase("pack")
+        print(f"packed: {len(packed):,} rows of <= {budget:,} tokens")
+
+        isolate_packed_examples(model)
+        subject = Subject(name, model, tokenizer, examples[:6])
+        bf16 = fast_bf16_supported(device)
+        variant_name, checks = epoch_variant(args.epoch_variant, subject, device, dry, args.liger)
+        phase("checks")
+        print_checks(checks)
+        if not variant_name:
+            print("FAILED: a packed or chunked check failed; no epoch trained", file=sys.stderr)
+            return 1
+        setup = full_setup(params, bf16, packed, tokenizer.pad_token_id)
+        if dry:
+            setup["batch_size"] = 2
+        if variant_name == "full_liger":
+            setup["chunk_tokens"], model = None, liger_model(model)
+        trained = model
+        if variant_name == "full_compile":
+            setup["collate"] = collate_to_length(budget, tokenizer.pad_token_id)
+            trained = compile_model(model.to(device))
+        settings = {k: v for k, v in setup.items() if k not in ("lora", "prepare")}
+        result = train_epoch(
+            trained,
+            device=device,
+            scheduler=params["trainer"]["lr_scheduler_type"],
+            warmup_steps=params["trainer"]["warmup_steps"],
+            **settings,
+        )
+        phase("train")
+        print(
+            f"trained ({variant_name}, bf16={bf16}, {setup['optimizer_name']}, "
+            f"{setup['batch_size']} rows x {setup['grad_accum']} per step): {result['steps']:,} "
+            f"optimizer steps, loss {result['first_loss']:.3f} (first batches) -> "
+            f"{result['last_loss']:.3f} (last), peak {result['peak_mib']:,.0f} MiB"
+        )
+
+        model.config.use_cache = True  # as the training node leaves it: generation wants it
+        output = Path(args.epoch_output) if args.epoch_output else Path(tmp) / "epoch_model"
+        save_model_atomically(ModelAndTokenizer(model, tokenizer), output)
+        phase("save")
+        loads = is_complete_model_dir(output)
+        if loads:  # outside the timed phases
+            loaded = load_model_dir(output)
+            loads = loaded.model.num_parameters() == model.num_parameters()
+        print(f"saved model: {output if args.epoch_output else 'a temporary directory'}")
+
+    total = sum(phases.values())
+    print(f"\n{'phase':<18}{'seconds':>9}{'share':>8}")
+    for key in EPOCH_PHASES:
+        print(f"{key:<18}{phases[key]:>9.2f}{phases[key] / total:>8.1%}")
+    print(f"{'total':<18}{total:>9.2f}")
+    train_tok_s = result["tokens"] / result["seconds"]
+    met = total <= EPOCH_TARGET_S and not dry
+    print(
+        f"device={device.type} epoch_rows={stats['examples']} epoch_tokens={result['tokens']} "
+        f"epoch_s={total:.1f} train_tok_s={train_tok_s:.1f} target_s={EPOCH_TARGET_S} met={met} "
+        f"model={name} variant={variant_name} input_rows={rows} train_s={result['seconds']:.1f} "
+        f"steps={result['steps']} first_loss={result['first_loss']:.4f} "
+        f"last_loss={result['last_loss']:.4f} saved_loads={loads}"
+    )
+    return 0 if loads else 1
 
 
 # ------------------------------------------------------------------------------------------ main
@@ -625,16 +1001,34 @@ def main() -> int:
     parser.add_argument(
         "--epoch",
         action="store_true",
-        help="stretch goal, not implemented yet: one epoch over ~256,916 rows",
+        help="instead of the suite: one epoch end to end, raw JSONL to a saved model",
+    )
+    parser.add_argument(
+        "--epoch-rows",
+        type=int,
+        default=None,
+        help=f"--epoch: raw rows built ({HUB_ROWS:,}; dry run {DRY_EPOCH_ROWS:,})",
+    )
+    parser.add_argument(
+        "--epoch-variant",
+        choices=("auto", "full", "full_liger", "full_compile"),
+        default="auto",
+        help="--epoch: training setup (auto: full_liger where it runs and passes, else full)",
+    )
+    parser.add_argument(
+        "--epoch-output",
+        default=None,
+        help="--epoch: save the model here (must not exist; default: a temporary directory)",
+    )
+    parser.add_argument(
+        "--tokenize-workers",
+        type=int,
+        default=None,
+        help="--epoch: tokenizing processes (CPU count up to 16; dry run 1)",
     )
     args = parser.parse_args()
     if args.epoch:
-        print(
-            "--epoch: not implemented yet (stretch goal: one training epoch over ~256,916 rows "
-            "built from the real rows as benchmarks/data_engineering_scale.py does)",
-            file=sys.stderr,
-        )
-        return 2
+        return run_epoch(args)
 
     device = torch.device("cpu") if args.dry_run else select_device()
     if args.dry_run:  # tiny models: threads only add synchronisation (and stall on a busy machine)

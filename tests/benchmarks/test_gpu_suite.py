@@ -52,7 +52,73 @@ def test_dry_run_passes_its_checks_and_ends_with_one_machine_line_per_model():
         assert record["checks_passed"] == "True"
 
 
-def test_epoch_is_not_pretended():
-    result = run_suite("--epoch")
-    assert result.returncode == 2
-    assert "not implemented yet" in result.stderr
+EPOCH_PHASES = (
+    "build input",
+    "data engineering",
+    "tokenize",
+    "pack",
+    "load model",
+    "checks",
+    "train",
+    "save",
+)
+EPOCH_KEYS = ("device", "epoch_rows", "epoch_tokens", "epoch_s", "train_tok_s", "target_s", "met")
+
+
+def test_dry_run_epoch_goes_from_raw_rows_to_a_saved_model_that_loads(tmp_path):
+    from llm_finetune.datasets.model_dirs import is_complete_model_dir, load_model_dir
+
+    output = tmp_path / "epoch_model"
+    result = run_suite("--dry-run", "--epoch", "--epoch-output", str(output))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.strip().splitlines()
+
+    # 2,000 distinct raw rows: nothing dropped, 80/10/10 split by question.
+    assert any("kept 2,000" in line and "train 1,600" in line for line in lines), lines
+    for phase in EPOCH_PHASES:
+        rows = [line for line in lines if line.startswith(phase + " ")]
+        assert len(rows) == 1, (phase, lines)
+        assert float(rows[0].split()[-2]) >= 0
+    assert any(line.startswith("total ") for line in lines)
+    assert all(line.endswith("PASS") for line in lines if line.startswith(CHECKS))
+
+    record = dict(pair.split("=", 1) for pair in lines[-1].split())
+    assert tuple(pair.split("=", 1)[0] for pair in lines[-1].split()[:7]) == EPOCH_KEYS
+    assert record["device"] == "cpu"
+    assert int(record["epoch_rows"]) == 1600
+    assert int(record["epoch_tokens"]) > 1600
+    assert float(record["epoch_s"]) > 0 and float(record["train_tok_s"]) > 0
+    assert record["target_s"] == "180"
+    assert record["met"] == "False"  # a dry run never meets the GPU target
+    assert record["variant"] == "full"
+    assert record["saved_loads"] == "True"
+    assert float(record["last_loss"]) < float(record["first_loss"])  # it trained
+
+    assert is_complete_model_dir(output)
+    loaded = load_model_dir(output)
+    assert loaded.model.config.model_type == "llama"
+    assert loaded.tokenizer.eos_token == "<|endoftext|>"
+
+
+def test_parallel_tokenizing_gives_the_same_frame_and_counts(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import gpu_suite
+    import polars as pl
+
+    from llm_finetune.pipelines.training.tokenization import tokenize_qa
+
+    pairs = gpu_suite.real_qa_pairs()
+    tokenizer = gpu_suite.tiny_tokenizer([prompt + answer for prompt, answer in pairs[:64]])
+    repeats = 2 * gpu_suite.TOKENIZE_CHUNK_ROWS // len(pairs) + 1  # three chunks
+    qa = pl.DataFrame(
+        {
+            "question": [prompt for prompt, _ in pairs] * repeats,
+            "answer": [answer for _, answer in pairs] * repeats,
+            "plain_question": [f"q{i}" for i in range(len(pairs) * repeats)],
+        }
+    )
+    tokenization = {"max_length": 96, "answer_only_loss": True}
+    alone = tokenize_qa(qa, tokenizer, tokenization)
+    parallel = gpu_suite.tokenize_parallel(qa, tokenizer, tokenization, workers=2)
+    assert parallel[1] == alone[1]
+    assert parallel[0].equals(alone[0])
