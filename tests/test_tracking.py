@@ -147,6 +147,18 @@ def test_misspelt_tracking_metadata_fails_before_the_run_starts(tmp_path):
     assert not (project / "data/03_primary/train_qa.jsonl").exists()  # no node ran
 
 
+def test_a_bad_setting_fails_before_any_mlflow_run_starts(tmp_path):
+    import mlflow
+
+    project = copy_project(tmp_path / "project", experiment="test_tracking_bad_setting")
+    with pytest.raises(ValueError, match="generation.max_new_tokens must be a positive"):
+        kedro_run(project, ["data_engineering"], {"generation": {"max_new_tokens": 0}})
+    assert mlflow.active_run() is None
+    client = tracking_client()
+    experiment = experiment_id(client, project)
+    assert experiment is None or not client.search_runs([experiment])
+
+
 # ---------- configuration ----------
 
 

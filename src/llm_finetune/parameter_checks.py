@@ -40,7 +40,9 @@ def check_parameters(parameters: Mapping[str, Any], trains: bool = False) -> Non
 class ParameterChecks:
     """Runs :func:`check_parameters` before the pipeline."""
 
-    @hook_impl
+    # tryfirst: before the tracking hook starts an MLflow run (pluggy calls the hook registered
+    # last first), so a bad setting leaves nothing behind.
+    @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         trains = any(node.func is fine_tune for node in pipeline.nodes)
         check_parameters(catalog.load("parameters"), trains=trains)

@@ -36,8 +36,8 @@ def swept(tmp_path_factory):
         "sweep": {
             "training": {"trainer": {"max_steps": 2, "eval_steps": 1, "save_steps": 2}},
             "evaluation": {"num_questions": 2},
-            "generation": {"max_new_tokens": 4},
         },
+        "generation": {"max_new_tokens": 4},
     }
     result = run_tracked(project, ["data_engineering", "sweep"], runtime_params)
     result["project"] = project
