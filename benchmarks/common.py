@@ -28,6 +28,14 @@ GPU_BF16_PEAKS = (
 )
 
 
+def project_parameters(env: str) -> dict[str, Any]:
+    """All parameters of a Kedro environment, merged over base like ``kedro run --env``."""
+    from llm_finetune.settings import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
+
+    args = {**CONFIG_LOADER_ARGS, "default_run_env": env}
+    return CONFIG_LOADER_CLASS(conf_source=str(ROOT / "conf"), env=env, **args)["parameters"]
+
+
 def real_qa_pairs() -> list[tuple[str, str]]:
     """(prompt, answer) pairs of the real rows, through the project's data_engineering nodes."""
     from llm_finetune.datasets.raw_dialogues import RawDialoguesDataset

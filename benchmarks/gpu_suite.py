@@ -69,6 +69,7 @@ from common import (
     gpu_peak_flops,
     load_base_model,
     model_gemm_shapes,
+    project_parameters,
     real_qa_pairs,
     synchronize,
 )
@@ -77,12 +78,13 @@ from train_throughput import (
     make_optimizer,
     random_init_pythia_70m,
     timed_steps,
-    training_parameters,
     with_attention_mask,
 )
 
+from llm_finetune.config import LoraSettings
 from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
 from llm_finetune.generation import generate_answers
+from llm_finetune.pipelines.training.lora import add_adapters
 from llm_finetune.pipelines.training.packing import (
     as_rows,
     collate_rows,
@@ -370,19 +372,6 @@ def full_setup(params: dict, bf16: bool, rows: list[dict], pad_token_id: int) ->
     )
 
 
-def with_lora(model: Any, lora: dict) -> Any:
-    from peft import LoraConfig, get_peft_model
-
-    config = LoraConfig(
-        r=lora["r"],
-        lora_alpha=lora["alpha"],
-        lora_dropout=lora["dropout"],
-        target_modules=lora["target_modules"],
-        task_type="CAUSAL_LM",
-    )
-    return get_peft_model(model, config)
-
-
 def measure(
     subject: Subject, variant: dict[str, Any], steps: int, repeats: int, device: Any
 ) -> tuple[float, float]:
@@ -394,7 +383,7 @@ def measure(
         model = copy.deepcopy(subject.model)
         isolate_packed_examples(model)
         if variant["lora"]:
-            model = with_lora(model, variant["lora"])
+            model = add_adapters(model, LoraSettings.from_params(variant["lora"]))
         if variant["prepare"]:
             model = variant["prepare"](model.to(device))
         settings = {k: v for k, v in variant.items() if k not in ("lora", "prepare")}
@@ -501,16 +490,6 @@ def engineer_train_qa(source: Path) -> tuple[Any, dict[str, Any]]:
     *qa, _train_text = nodes.apply_prompt_template(*splits, template)
     report = nodes.build_data_quality_report(raw, schema_drops, not_selected, cleaning, *qa)
     return qa[0], report
-
-
-def project_parameters(env: str) -> dict[str, Any]:
-    """All parameters of a Kedro environment, merged over base like ``kedro run --env``."""
-    from common import ROOT
-
-    from llm_finetune.settings import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
-
-    args = {**CONFIG_LOADER_ARGS, "default_run_env": env}
-    return CONFIG_LOADER_CLASS(conf_source=str(ROOT / "conf"), env=env, **args)["parameters"]
 
 
 def tokenize_parallel(
@@ -1036,7 +1015,7 @@ def main() -> int:
     dry = args.dry_run
     args.steps = args.steps or (2 if dry else 10)
     args.repeats = args.repeats or (1 if dry else 2)
-    params = training_parameters("gpu")  # the `kedro run --env gpu` setup
+    params = project_parameters("gpu")["training"]  # the `kedro run --env gpu` setup
     settings = {
         "params": params,
         "budget": 256 if dry else params["packing"]["max_tokens_per_row"],

@@ -36,22 +36,24 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from common import (
-    ROOT,
     PeakMemory,
     flops_per_token,
     gemm_peak_flops,
     gpu_peak_flops,
     load_base_model,
     model_gemm_shapes,
+    project_parameters,
     real_qa_pairs,
     synchronize,
 )
 
+from llm_finetune.config import LoraSettings
 from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
 from llm_finetune.pipelines.training.chunked_loss import (
     chunked_causal_lm_loss,
     final_hidden_states,
 )
+from llm_finetune.pipelines.training.lora import add_adapters
 from llm_finetune.pipelines.training.packing import (
     as_rows,
     collate_rows,
@@ -59,15 +61,6 @@ from llm_finetune.pipelines.training.packing import (
     pack_rows,
 )
 from llm_finetune.pipelines.training.tokenization import tokenize_pair
-
-
-def training_parameters(env: str) -> dict[str, Any]:
-    """``training`` parameters of a Kedro environment, merged over base like ``kedro run --env``."""
-    from llm_finetune.settings import CONFIG_LOADER_ARGS, CONFIG_LOADER_CLASS
-
-    args = {**CONFIG_LOADER_ARGS, "default_run_env": env}
-    loader = CONFIG_LOADER_CLASS(conf_source=str(ROOT / "conf"), env=env, **args)
-    return loader["parameters"]["training"]
 
 
 def random_init_pythia_70m(vocab_size: int) -> Any:
@@ -195,7 +188,7 @@ def main() -> None:
     args = parser.parse_args()
 
     device = select_device()
-    params = training_parameters("gpu" if device.type == "cuda" else "base")
+    params = project_parameters("gpu" if device.type == "cuda" else "base")["training"]
     trainer, packing, lora = params["trainer"], params["packing"], params["lora"]
     bf16 = fast_bf16_supported(device)
     base = load_base_model(args.model)
@@ -256,18 +249,7 @@ def main() -> None:
         for key, variant in variants.items():  # alternating: drift hits every variant alike
             run_model = copy.deepcopy(model)
             if variant["lora"]:
-                from peft import LoraConfig, get_peft_model
-
-                run_model = get_peft_model(
-                    run_model,
-                    LoraConfig(
-                        r=lora["r"],
-                        lora_alpha=lora["alpha"],
-                        lora_dropout=lora["dropout"],
-                        target_modules=lora["target_modules"],
-                        task_type="CAUSAL_LM",
-                    ),
-                )
+                run_model = add_adapters(run_model, LoraSettings.from_params(lora))
             settings = {k: v for k, v in variant.items() if k != "lora"}
             results[key].append(timed_steps(run_model, steps=args.steps, device=device, **settings))
             del run_model
