@@ -5,6 +5,7 @@ Benchmarks run from the project root: ``.venv/bin/python benchmarks/<name>.py``.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -14,7 +15,13 @@ from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
 from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_ROWS = ROOT.parent / "shared" / "data" / "ai_medical_chatbot_raw_dev.jsonl"
+# The real rows: ../shared/data beside the checkout. LLM_FINETUNE_REAL_ROWS points elsewhere (the
+# GPU machine gets the checkout without ../shared: benchmarks/device_run.sh sets it).
+REAL_ROWS = Path(
+    os.environ.get("LLM_FINETUNE_REAL_ROWS")
+    or ROOT.parent / "shared" / "data" / "ai_medical_chatbot_raw_dev.jsonl"
+)
+HUB_ROWS = 256_916  # rows of the hub dataset ruslanmv/ai-medical-chatbot (full-size benchmarks)
 # Dense bf16 peak of one H100/H200 SXM (spec sheet), for MFU.
 PEAK_FLOPS = {"cuda": 989e12}
 # Dense (no sparsity) bf16 tensor-core peaks from the spec sheets, matched in this order against
@@ -55,6 +62,37 @@ def load_base_model(source: str = DEFAULT_MODEL_ALIAS) -> Any:
 
     cache_dir = str(ROOT / "data/06_models/base_model")
     return PretrainedModelDataset(source=source, cache_dir=cache_dir).load()
+
+
+def load_benchmark_model(model_dir: str | None = None) -> tuple[str, Any]:
+    """(name, base model) for the benchmarks: the project's base model, or one from ``model_dir``.
+
+    ``model_dir`` with weights (a ``save_pretrained`` directory) loads as it is. With only its
+    config and tokenizer (the GPU machine: the weights do not fit what travels there) it gives the
+    same architecture, random init, named ``<alias>(random-init)``: throughput, memory and the
+    correctness checks do not depend on the weights.
+    """
+    from llm_finetune.datasets.model_dirs import (
+        ModelAndTokenizer,
+        is_complete_model_dir,
+        load_model_dir,
+    )
+
+    if model_dir is None:
+        return DEFAULT_MODEL_ALIAS, load_base_model()
+    if is_complete_model_dir(model_dir):
+        return Path(model_dir).name, load_model_dir(model_dir, {"dtype": "float32"})
+    if not (Path(model_dir) / "config.json").is_file():
+        raise FileNotFoundError(f"{model_dir}: no config.json (a model directory is expected)")
+    from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
+
+    from llm_finetune.pipelines.training.tokenization import ensure_pad_token
+
+    config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
+    model = AutoModelForCausalLM.from_config(config)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir, local_files_only=True)
+    ensure_pad_token(model, tokenizer)
+    return f"{Path(model_dir).name}(random-init)", ModelAndTokenizer(model, tokenizer)
 
 
 def synchronize(device: Any) -> None:

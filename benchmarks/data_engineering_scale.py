@@ -21,14 +21,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import polars as pl
+from common import HUB_ROWS, REAL_ROWS
 
 from llm_finetune.datasets.raw_dialogues import RawDialoguesDataset
 from llm_finetune.pipelines.data_engineering import nodes
 from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE, render_prompt
-
-ROOT = Path(__file__).resolve().parents[1]
-REAL_ROWS = ROOT.parent / "shared" / "data" / "ai_medical_chatbot_raw_dev.jsonl"
-HUB_ROWS = 256_916
 
 
 def build_input(path: Path, rows: int) -> None:

@@ -1,12 +1,15 @@
 """GPU suite: the GPU path proven in one command (correctness on the device, training and
 generation throughput, memory, MFU), for a machine that has a GPU for a few minutes.
 
-    .venv/bin/python benchmarks/gpu_suite.py            # on the GPU machine (<= 8 min on an H200)
+    .venv/bin/python benchmarks/gpu_suite.py            # on a GPU machine (<= 8 min on an H200)
     .venv/bin/python benchmarks/gpu_suite.py --dry-run  # the same code path on the CPU, tiny models
+    bash benchmarks/device_run.sh                       # on the lent H200 (see device_bundle.py)
 
-For each model (SmolLM2-135M with its real weights through ``load_base_model``, and the pythia-70m
+For each model (SmolLM2-135M with its real weights through ``load_base_model``, or from
+``--base-model DIR``, which without weights gives the architecture random-init; and the pythia-70m
 architecture, GPT-NeoX, random init; ``--dry-run``: a tiny Llama and a tiny GPT-NeoX built here
-from configs, with a tokenizer trained on the real rows), on the real rows of ``../shared/data``:
+from configs, with a tokenizer trained on the real rows), on the real rows of ``../shared/data``
+(``LLM_FINETUNE_REAL_ROWS`` elsewhere):
 
 1. Correctness on the device (model in fp32; bf16 = autocast, as in training). Packed rows
    (isolated by position ids, two rows of different lengths, so with a padding segment) against
@@ -62,12 +65,13 @@ from pathlib import Path
 from typing import Any
 
 from common import (
+    HUB_ROWS,
     REAL_ROWS,
     PeakMemory,
     flops_per_token,
     gemm_peak_flops,
     gpu_peak_flops,
-    load_base_model,
+    load_benchmark_model,
     model_gemm_shapes,
     project_parameters,
     real_qa_pairs,
@@ -82,7 +86,6 @@ from train_throughput import (
 )
 
 from llm_finetune.config import LoraSettings
-from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
 from llm_finetune.generation import generate_answers
 from llm_finetune.pipelines.training.lora import add_adapters
 from llm_finetune.pipelines.training.packing import (
@@ -431,7 +434,6 @@ def generation_comparison(
 
 # ----------------------------------------------------------------------------------------- epoch
 EPOCH_TARGET_S = 180
-HUB_ROWS = 256_916  # rows of the hub dataset (data_engineering_scale.py's full size)
 DRY_EPOCH_ROWS = 2_000
 TOKENIZE_CHUNK_ROWS = 4_096  # below MIN_ITEMS_FOR_A_BAR: the workers draw no bars of their own
 EPOCH_PHASES = (
@@ -692,8 +694,8 @@ def run_epoch(args: argparse.Namespace) -> int:
             tokenizer = tiny_tokenizer([prompt + answer for prompt, answer in pairs])
             model, name = tiny_model("llama", tokenizer), "tiny-llama(random-init)"
         else:
-            base = load_base_model()
-            tokenizer, model, name = base.tokenizer, base.model, DEFAULT_MODEL_ALIAS
+            name, base = load_benchmark_model(args.base_model)
+            tokenizer, model = base.tokenizer, base.model
         phase("load model")
         frame, stats = tokenize_parallel(train_qa, tokenizer, tokenization, workers)
         phase("tokenize")
@@ -785,7 +787,9 @@ def tokenized_examples(tokenizer: Any, pairs: list[tuple[str, str]], max_length:
     return examples
 
 
-def subjects(dry_run: bool, pairs: list[tuple[str, str]], max_length: int) -> list[Subject]:
+def subjects(
+    dry_run: bool, pairs: list[tuple[str, str]], max_length: int, base_model: str | None = None
+) -> list[Subject]:
     if dry_run:
         texts = [f"{prompt}{answer}" for prompt, answer in pairs]
         tokenizer = tiny_tokenizer(texts)
@@ -794,10 +798,10 @@ def subjects(dry_run: bool, pairs: list[tuple[str, str]], max_length: int) -> li
             ("tiny-gpt-neox(random-init)", tiny_model("gpt_neox", tokenizer)),
         ]
     else:
-        base = load_base_model()
+        name, base = load_benchmark_model(base_model)
         tokenizer = base.tokenizer
         models = [
-            (DEFAULT_MODEL_ALIAS, base.model),
+            (name, base.model),
             ("pythia-70m(random-init)", random_init_pythia_70m(len(tokenizer))),
         ]
     examples = tokenized_examples(tokenizer, pairs, max_length)
@@ -978,6 +982,12 @@ def main() -> int:
         help="measure Liger kernels (default: on CUDA when liger-kernel is installed)",
     )
     parser.add_argument(
+        "--base-model",
+        default=None,
+        help="model directory instead of the converted base model; with only config.json and the "
+        "tokenizer: that architecture, random init (the GPU machine, benchmarks/device_run.sh)",
+    )
+    parser.add_argument(
         "--epoch",
         action="store_true",
         help="instead of the suite: one epoch end to end, raw JSONL to a saved model",
@@ -1033,7 +1043,7 @@ def main() -> int:
         print(f"dry run: CPU, tiny random-init models; CUDA-only parts: {SKIP_NO_CUDA}")
     print(f"torch {torch.__version__}, device {device}, {len(pairs)} real pairs")
     outcomes = []
-    for subject in subjects(dry, pairs, max_length):
+    for subject in subjects(dry, pairs, max_length, args.base_model):
         try:  # one model's failure must not cost the other model's figures
             outcomes.append(run_subject(subject, args, device, settings))
         except Exception as error:

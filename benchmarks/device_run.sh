@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The GPU suite on the lent H200 in one device-tool call, from the bundle that
+# benchmarks/device_bundle.py builds here (it prints the call):
+#   run(command="bash benchmarks/device_run.sh", carry=[".device"], timeout_s=590)
+# Unpacks the bundle, checks the image (Python, CUDA, imports), then runs the suite and, in the time
+# left, the --epoch stretch; both logs land in $OUT. DEVICE_RUN_DRY=1: the same steps, dry runs on
+# the CPU (device_bundle.py --verify rehearses it on a simulated image).
+set -uo pipefail
+SECONDS=0
+BUNDLE=${BUNDLE:-.device/bundle.tar.xz}
+OUT=${OUT:-/tmp/device_out}
+WORK=${DEVICE_WORK:-/tmp/llm_finetune_device}
+TOTAL_S=${TOTAL_S:-575}      # inside the call's timeout_s, so the logs always come back
+SUITE_S=${SUITE_S:-420}      # the issue's budget for the suite is 8 minutes
+EPOCH_MIN_S=${EPOCH_MIN_S:-120}
+DRY=${DEVICE_RUN_DRY:-0}
+mkdir -p "$OUT" "$WORK"
+
+if [ ! -f "$BUNDLE" ]; then
+  echo "no $BUNDLE: build it here with .venv/bin/python benchmarks/device_bundle.py and carry .device" >&2
+  exit 2
+fi
+python3 - "$BUNDLE" "$WORK" <<'EOF' || exit 2
+import json, sys, tarfile
+bundle, work = sys.argv[1:]
+with tarfile.open(bundle) as archive:
+    archive.extractall(work, filter="data")
+manifest = json.load(open(f"{work}/manifest.json"))
+here = f"{sys.version_info.major}.{sys.version_info.minor}"
+if manifest["python"] != here:
+    sys.exit(f"{bundle} was built for Python {manifest['python']}; python3 here is {here}: "
+             f"rebuild with benchmarks/device_bundle.py --python {here}")
+print(f"bundle of {manifest['built']} (HEAD {manifest['git_head'][:8]}), "
+      f"{len(manifest['carried'])} distributions carried")
+EOF
+MODEL_DIR=$(python3 -c 'import json,sys; print(sys.argv[1] + "/" + json.load(open(sys.argv[1] + "/manifest.json"))["base_model"])' "$WORK")
+export PYTHONPATH="$WORK/site:$PWD/src" PYTHONUNBUFFERED=1 DO_NOT_TRACK=1 KEDRO_DISABLE_TELEMETRY=1
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+export LLM_FINETUNE_REAL_ROWS=$(python3 -c 'import json,sys; print(sys.argv[1] + "/" + json.load(open(sys.argv[1] + "/manifest.json"))["real_rows"])' "$WORK")
+
+# Preflight: versions, the GPU, and every import the suite makes, before any timed work.
+python3 - "$DRY" "$MODEL_DIR" <<'EOF' 2>&1 | tee "$OUT/preflight.log"
+import importlib.metadata, platform, sys
+import torch
+print(f"python {platform.python_version()}, torch {torch.__version__}, CUDA available "
+      f"{torch.cuda.is_available()}" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
+for name in ("transformers", "tokenizers", "huggingface-hub", "accelerate", "peft", "kedro",
+             "polars", "numpy", "triton", "liger-kernel"):
+    try:
+        print(f"  {name} {importlib.metadata.version(name)}")
+    except importlib.metadata.PackageNotFoundError:
+        print(f"  {name} MISSING")
+import kedro, polars, transformers, peft  # noqa: F401  what the suite imports first
+import llm_finetune.pipelines.training.packing  # noqa: F401
+from transformers import AutoConfig, AutoTokenizer
+config = AutoConfig.from_pretrained(sys.argv[2], local_files_only=True)
+tokenizer = AutoTokenizer.from_pretrained(sys.argv[2], local_files_only=True)
+print(f"base model {sys.argv[2]}: {config.model_type}, {config.num_hidden_layers} layers, "
+      f"vocabulary {len(tokenizer):,}")
+if sys.argv[1] != "1" and not torch.cuda.is_available():
+    sys.exit("no CUDA device: the suite would measure the CPU")
+EOF
+[ "${PIPESTATUS[0]}" = 0 ] || { echo "preflight failed (above): nothing timed was run"; exit 3; }
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
+
+dry=(); [ "$DRY" = 1 ] && dry=(--dry-run)
+echo "== gpu_suite (limit ${SUITE_S} s)"
+timeout "$SUITE_S" python3 benchmarks/gpu_suite.py "${dry[@]}" --base-model "$MODEL_DIR" 2>&1 | tee "$OUT/gpu_suite.log"
+suite_rc=${PIPESTATUS[0]}
+left=$((TOTAL_S - SECONDS))
+if [ "$left" -ge "$EPOCH_MIN_S" ]; then
+  echo "== gpu_suite --epoch (limit ${left} s)"
+  timeout "$left" python3 benchmarks/gpu_suite.py "${dry[@]}" --epoch --base-model "$MODEL_DIR" 2>&1 | tee "$OUT/gpu_epoch.log"
+  epoch_rc=${PIPESTATUS[0]}
+else
+  echo "== gpu_suite --epoch skipped: ${left} s left (needs ${EPOCH_MIN_S})"
+  epoch_rc=skipped
+fi
+echo "device_run: suite_rc=$suite_rc epoch_rc=$epoch_rc wall_s=$SECONDS (124 = stopped at its limit)"
+[ "$suite_rc" = 0 ]
