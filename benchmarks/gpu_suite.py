@@ -581,10 +581,18 @@ def train_epoch(
     pin = device.type == "cuda"
     losses = torch.zeros(len(batches), device=device)
     tokens = 0
+    report_every = max(1, len(batches) // 10)  # progress: a run stopped at its limit keeps it
     with PeakMemory(device) as memory:
         synchronize(device)
         started = time.perf_counter()
         for index, batch_indices in enumerate(batches):
+            if index and index % report_every == 0:
+                synchronize(device)
+                elapsed = time.perf_counter() - started
+                print(
+                    f"  progress: {index:,}/{len(batches):,} batches, {tokens:,} tokens in "
+                    f"{elapsed:.1f} s, {tokens / elapsed:,.0f} tokens/s"
+                )
             batch_rows = [rows[i] for i in batch_indices]
             tokens += sum(len(row["input_ids"]) for row in batch_rows)
             batch = {
@@ -808,8 +816,9 @@ def subjects(
     return [Subject(name, model, tokenizer, examples) for name, model in models]
 
 
-def print_checks(checks: list[Check]) -> None:
-    print(f"{'check':<28}{'loss_rel':>10}{'grad_rel':>10}{'tolerance':>18}  result")
+def print_checks(checks: list[Check], header: bool = True) -> None:
+    if header:
+        print(f"{'check':<28}{'loss_rel':>10}{'grad_rel':>10}{'tolerance':>18}  result")
     for check in checks:
         if check.loss_rel is None:
             print(f"{check.name:<28}{'':>38}  {check.status}")
@@ -840,6 +849,7 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
     section = time.perf_counter()
     checks = correctness_checks(subject, device, chunk_tokens=settings["check_chunk_tokens"])
     timings["checks"] = time.perf_counter() - section
+    print_checks(checks)  # each figure as soon as it exists: a run stopped at its limit keeps them
 
     skip = {
         "full_compile": compile_skip_reason(device, args.dry_run, args.compile),
@@ -850,6 +860,7 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
         if skip["full_compile"]
         else fast_path_check("compile_vs_eager fp32", subject, device, compile_model, None)
     )
+    print_checks(checks[-1:], header=False)
     variants = throughput_variants(
         subject, params, bf16, settings["budget"], settings["rows_per_step"]
     )
@@ -859,8 +870,22 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
         subject, device, settings["prompts"], settings["max_new_tokens"], settings["gen_batch"]
     )
     timings["generation"] = time.perf_counter() - section
+    print(
+        f"generation ({len(settings['prompts'])} prompts, <= {settings['max_new_tokens']} new "
+        f"tokens, greedy): one_at_a_time {generation['one_at_a_time_answers_s']:.2f} answers/s, "
+        "batched "
+        f"{generation['batched_answers_s']:.2f} answers/s, identical={generation['identical']} "
+        f"differing={generation['differing']}"
+    )
     section = time.perf_counter()
     results: dict[str, tuple[float, float] | str] = {}
+
+    def measured(key: str) -> None:
+        result = results[key]
+        if not isinstance(result, str):
+            result = f"{result[0]:,.0f} tokens/s, peak {result[1]:,.0f} MiB"
+        print(f"{key} measured: {result} ({time.perf_counter() - section:.0f} s into training)")
+
     for key, variant in variants.items():
         if key == "full_liger":
             continue
@@ -875,6 +900,7 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
                 results[key] = f"ERROR: {type(error).__name__}"
             else:
                 raise
+        measured(key)
     if skip["full_liger"]:
         checks.append(Check("liger_vs_plain fp32", skip["full_liger"]))
         results["full_liger"] = skip["full_liger"]
@@ -887,8 +913,9 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
         except Exception as error:
             traceback.print_exc()
             results["full_liger"] = f"ERROR: {type(error).__name__}"
+        measured("full_liger")
+    print_checks(checks[-1:], header=False)
     timings["training"] = time.perf_counter() - section
-    print_checks(checks)
 
     # MFU: spec peak on a known GPU; otherwise the measured GEMM peak at the model's shapes.
     shapes = model_gemm_shapes(model.config, tokens=settings["gemm_tokens"])
@@ -932,13 +959,6 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
     fastest = max(candidates, key=measured.get, default="")
     print(f"fastest full-setup variant passing its checks: {fastest or 'none'}")
     print("section seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
-    print(
-        f"generation ({len(settings['prompts'])} prompts, <= {settings['max_new_tokens']} new "
-        f"tokens, greedy): one_at_a_time {generation['one_at_a_time_answers_s']:.2f} answers/s, "
-        "batched "
-        f"{generation['batched_answers_s']:.2f} answers/s, identical={generation['identical']} "
-        f"differing={generation['differing']}"
-    )
     line = (
         f"device={device.type} model={subject.name} seed_tok_s={seed:.1f} "
         f"full_tok_s={measured['full']:.1f} lora_tok_s={measured['lora']:.1f} "
