@@ -2,8 +2,8 @@
 # The GPU suite on the lent H200 in one device-tool call, from the bundle that
 # benchmarks/device_bundle.py builds here (it prints the call):
 #   run(command="bash benchmarks/device_run.sh", carry=[".device"], timeout_s=590)
-# Unpacks the bundle, checks the image (Python, CUDA, imports), then runs the suite and, in the time
-# left, the --epoch stretch; both logs land in $OUT. DEVICE_RUN_DRY=1: the same steps, dry runs on
+# Unpacks the bundle, checks the image (Python, CUDA, imports), then runs the suite (one process per
+# model, each with its own limit) and, in the time left, the --epoch stretch; logs land in $OUT. DEVICE_RUN_DRY=1: the same steps, dry runs on
 # the CPU (device_bundle.py --verify rehearses it on a simulated image).
 set -uo pipefail
 SECONDS=0
@@ -11,7 +11,8 @@ BUNDLE=${BUNDLE:-.device/bundle.tar.xz}
 OUT=${OUT:-/tmp/device_out}
 WORK=${DEVICE_WORK:-/tmp/llm_finetune_device}
 TOTAL_S=${TOTAL_S:-575}      # inside the call's timeout_s, so the logs always come back
-SUITE_S=${SUITE_S:-420}      # the budget for the suite is 8 minutes
+BASE_S=${BASE_S:-260}        # the suite, one process per model (the budget: 8 minutes)
+PYTHIA_S=${PYTHIA_S:-160}
 EPOCH_MIN_S=${EPOCH_MIN_S:-120}
 DRY=${DEVICE_RUN_DRY:-0}
 mkdir -p "$OUT" "$WORK"
@@ -64,9 +65,15 @@ EOF
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv
 
 dry=(); [ "$DRY" = 1 ] && dry=(--dry-run)
-echo "== gpu_suite (limit ${SUITE_S} s)"
-timeout "$SUITE_S" python3 benchmarks/gpu_suite.py "${dry[@]}" --base-model "$MODEL_DIR" 2>&1 | tee "$OUT/gpu_suite.log"
-suite_rc=${PIPESTATUS[0]}
+suite_rc=0
+for step in "base $BASE_S" "pythia-70m $PYTHIA_S"; do
+  set -- $step
+  left=$((TOTAL_S - EPOCH_MIN_S - SECONDS)); limit=$(( $2 < left ? $2 : left ))
+  if [ "$limit" -lt 30 ]; then echo "== gpu_suite --models $1 skipped: ${left} s left"; suite_rc=1; continue; fi
+  echo "== gpu_suite --models $1 (limit ${limit} s)"
+  timeout "$limit" python3 benchmarks/gpu_suite.py "${dry[@]}" --models "$1" --base-model "$MODEL_DIR" 2>&1 | tee "$OUT/gpu_suite_$1.log"
+  rc=${PIPESTATUS[0]}; [ "$rc" = 0 ] || suite_rc=$rc
+done
 left=$((TOTAL_S - SECONDS))
 if [ "$left" -ge "$EPOCH_MIN_S" ]; then
   echo "== gpu_suite --epoch (limit ${left} s)"
@@ -76,5 +83,7 @@ else
   echo "== gpu_suite --epoch skipped: ${left} s left (needs ${EPOCH_MIN_S})"
   epoch_rc=skipped
 fi
+echo "== machine-readable lines"
+grep -h '^device=\|^FAILED device=' "$OUT"/gpu_suite_*.log "$OUT/gpu_epoch.log" 2>/dev/null
 echo "device_run: suite_rc=$suite_rc epoch_rc=$epoch_rc wall_s=$SECONDS (124 = stopped at its limit)"
 [ "$suite_rc" = 0 ]

@@ -795,25 +795,35 @@ def tokenized_examples(tokenizer: Any, pairs: list[tuple[str, str]], max_length:
     return examples
 
 
+SUITE_MODELS = ("base", "pythia-70m")  # --models: dry run, a tiny Llama and a tiny GPT-NeoX
+
+
 def subjects(
-    dry_run: bool, pairs: list[tuple[str, str]], max_length: int, base_model: str | None = None
+    dry_run: bool,
+    pairs: list[tuple[str, str]],
+    max_length: int,
+    base_model: str | None = None,
+    models: tuple[str, ...] = SUITE_MODELS,
 ) -> list[Subject]:
     if dry_run:
         texts = [f"{prompt}{answer}" for prompt, answer in pairs]
         tokenizer = tiny_tokenizer(texts)
-        models = [
-            ("tiny-llama(random-init)", tiny_model("llama", tokenizer)),
-            ("tiny-gpt-neox(random-init)", tiny_model("gpt_neox", tokenizer)),
-        ]
+        builders = {
+            "base": lambda: ("tiny-llama(random-init)", tiny_model("llama", tokenizer)),
+            "pythia-70m": lambda: ("tiny-gpt-neox(random-init)", tiny_model("gpt_neox", tokenizer)),
+        }
     else:
-        name, base = load_benchmark_model(base_model)
+        name, base = load_benchmark_model(base_model)  # pythia-70m borrows its tokenizer
         tokenizer = base.tokenizer
-        models = [
-            (name, base.model),
-            ("pythia-70m(random-init)", random_init_pythia_70m(len(tokenizer))),
-        ]
+        builders = {
+            "base": lambda: (name, base.model),
+            "pythia-70m": lambda: (
+                "pythia-70m(random-init)",
+                random_init_pythia_70m(len(tokenizer)),
+            ),
+        }
     examples = tokenized_examples(tokenizer, pairs, max_length)
-    return [Subject(name, model, tokenizer, examples) for name, model in models]
+    return [Subject(*builders[model](), tokenizer, examples) for model in models]
 
 
 def print_checks(checks: list[Check], header: bool = True) -> None:
@@ -855,12 +865,6 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
         "full_compile": compile_skip_reason(device, args.dry_run, args.compile),
         "full_liger": liger_skip_reason(device, args.dry_run, subject, args.liger),
     }
-    checks.append(
-        Check("compile_vs_eager fp32", skip["full_compile"])
-        if skip["full_compile"]
-        else fast_path_check("compile_vs_eager fp32", subject, device, compile_model, None)
-    )
-    print_checks(checks[-1:], header=False)
     variants = throughput_variants(
         subject, params, bf16, settings["budget"], settings["rows_per_step"]
     )
@@ -886,7 +890,15 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
             result = f"{result[0]:,.0f} tokens/s, peak {result[1]:,.0f} MiB"
         print(f"{key} measured: {result} ({time.perf_counter() - section:.0f} s into training)")
 
+    # The fast paths last (a first compile can take minutes), compile before Liger's patches.
     for key, variant in variants.items():
+        if key == "full_compile":
+            checks.append(
+                Check("compile_vs_eager fp32", skip[key])
+                if skip[key]
+                else fast_path_check("compile_vs_eager fp32", subject, device, compile_model, None)
+            )
+            print_checks(checks[-1:], header=False)
         if key == "full_liger":
             continue
         if skip.get(key):
@@ -1002,6 +1014,13 @@ def main() -> int:
         help="measure Liger kernels (default: on CUDA when liger-kernel is installed)",
     )
     parser.add_argument(
+        "--models",
+        nargs="+",
+        choices=SUITE_MODELS,
+        default=list(SUITE_MODELS),
+        help="the models measured, in this order (device_run.sh runs one per process)",
+    )
+    parser.add_argument(
         "--base-model",
         default=None,
         help="model directory instead of the converted base model; with only config.json and the "
@@ -1063,7 +1082,7 @@ def main() -> int:
         print(f"dry run: CPU, tiny random-init models; CUDA-only parts: {SKIP_NO_CUDA}")
     print(f"torch {torch.__version__}, device {device}, {len(pairs)} real pairs")
     outcomes = []
-    for subject in subjects(dry, pairs, max_length, args.base_model):
+    for subject in subjects(dry, pairs, max_length, args.base_model, tuple(args.models)):
         try:  # one model's failure must not cost the other model's figures
             outcomes.append(run_subject(subject, args, device, settings))
         except Exception as error:

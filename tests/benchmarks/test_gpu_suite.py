@@ -122,3 +122,16 @@ def test_parallel_tokenizing_gives_the_same_frame_and_counts(monkeypatch):
     parallel = gpu_suite.tokenize_parallel(qa, tokenizer, tokenization, workers=2)
     assert parallel[1] == alone[1]
     assert parallel[0].equals(alone[0])
+
+
+def test_models_are_selected_in_the_order_asked(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import gpu_suite
+
+    pairs = gpu_suite.real_qa_pairs()[:8]
+    chosen = gpu_suite.subjects(True, pairs, 64, models=("pythia-70m", "base"))
+    assert [subject.name for subject in chosen] == list(reversed(MODELS))
+    assert [s.model.config.model_type for s in chosen] == ["gpt_neox", "llama"]
+    assert chosen[0].examples and chosen[0].examples == chosen[1].examples
+    only = gpu_suite.subjects(True, pairs, 64, models=("pythia-70m",))
+    assert [subject.name for subject in only] == [MODELS[1]]
