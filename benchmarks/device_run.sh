@@ -74,10 +74,12 @@ for step in "base $BASE_S" "pythia-70m $PYTHIA_S"; do
   timeout "$limit" python3 benchmarks/gpu_suite.py "${dry[@]}" --models "$1" --base-model "$MODEL_DIR" 2>&1 | tee "$OUT/gpu_suite_$1.log"
   rc=${PIPESTATUS[0]}; [ "$rc" = 0 ] || suite_rc=$rc
 done
+# The epoch trains with the fastest variant that passed its checks on the base model, if any.
+variant=$(sed -n 's/^device=.* fastest=\(full[a-z_]*\) .*/\1/p' "$OUT/gpu_suite_base.log" 2>/dev/null | tail -n 1)
 left=$((TOTAL_S - SECONDS))
 if [ "$left" -ge "$EPOCH_MIN_S" ]; then
-  echo "== gpu_suite --epoch (limit ${left} s)"
-  timeout "$left" python3 benchmarks/gpu_suite.py "${dry[@]}" --epoch --base-model "$MODEL_DIR" 2>&1 | tee "$OUT/gpu_epoch.log"
+  echo "== gpu_suite --epoch --epoch-variant ${variant:-auto} (limit ${left} s)"
+  timeout "$left" python3 benchmarks/gpu_suite.py "${dry[@]}" --epoch --epoch-variant "${variant:-auto}" --base-model "$MODEL_DIR" 2>&1 | tee "$OUT/gpu_epoch.log"
   epoch_rc=${PIPESTATUS[0]}
 else
   echo "== gpu_suite --epoch skipped: ${left} s left (needs ${EPOCH_MIN_S})"

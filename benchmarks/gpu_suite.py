@@ -13,17 +13,21 @@ from configs, with a tokenizer trained on the real rows), on the real rows of ``
 
 1. Correctness on the device (model in fp32; bf16 = autocast, as in training). Packed rows
    (isolated by position ids, two rows of different lengths, so with a padding segment) against
-   every example alone; the chunked loss against the model's own loss; ``torch.compile`` and
-   Liger-Kernel (fused linear cross-entropy, RMSNorm, RoPE, SwiGLU; Llama only) against plain
-   eager. ``loss_rel`` = |loss - reference| / |reference|, ``grad_rel`` = max |grad - reference| /
-   max |reference| over all parameters. Tolerances in :data:`TOLERANCES`.
+   every example alone; the chunked loss against the model's own loss; FlexAttention,
+   ``torch.compile`` and Liger-Kernel (fused linear cross-entropy, RMSNorm, RoPE, SwiGLU; Llama
+   only) against plain eager. ``loss_rel`` = |loss - reference| / |reference|, ``grad_rel`` =
+   max |grad - reference| / max |reference| over all parameters. Tolerances in :data:`TOLERANCES`.
 2. Training throughput, real (non-padding) tokens/s of timed optimizer steps after a warm-up
    (``train_throughput.timed_steps``): ``walkthrough`` (batch 1, grad-accum 4, attention mask,
    Adafactor, fp32) vs ``full`` (the ``--env gpu`` setup: token-budget packed rows, chunked loss,
    fused AdamW, bf16 where the device runs it fast; attention: the default SDPA, isolated by
-   position ids) vs ``lora`` (the same with the configured adapters), and where available the fast
-   paths, each isolated per example: ``full_compile`` (torch.compile, rows padded to the budget so
-   shapes are fixed) and ``full_liger`` (Liger kernels; the fused loss replaces the chunked loss).
+   position ids) vs ``lora`` (the same with the configured adapters), and where available the
+   fast paths, each isolated per example and checked against plain eager first
+   (:data:`FAST_PATH_CHECKS`): ``full_flex`` (FlexAttention: a block mask from the packed position
+   ids, so blocks across examples are skipped; CUDA only, it has no CPU backward), ``full_compile``
+   (torch.compile), both on rows padded to the budget so shapes are fixed, and ``full_liger``
+   (Liger kernels; the fused loss replaces the chunked loss); measured last, in that order, as
+   Liger patches classes for good.
    Peak memory per variant (``PeakMemory``). MFU = real tokens/s x training FLOPs per token
    (``accounting.training_flops``: 6·N plus the attention term; LoRA two thirds of it) / the dense
    bf16 spec peak of the GPU (``common.GPU_BF16_PEAKS``), or on a CPU / unknown GPU the measured
@@ -276,6 +280,13 @@ def compile_model(model: Any) -> Any:
     return torch.compile(model)
 
 
+def flex_model(model: Any) -> Any:
+    """FlexAttention: transformers turns the packed position ids into a block mask, so blocks
+    across examples are skipped rather than masked (SDPA gets a dense mask per row)."""
+    model.set_attn_implementation("flex_attention")
+    return model
+
+
 def liger_model(model: Any) -> Any:
     """Liger kernels on this Llama instance (and, as Liger patches classes, on every Llama built
     after it in this process: the suite runs it last)."""
@@ -283,6 +294,14 @@ def liger_model(model: Any) -> Any:
 
     apply_liger_kernel_to_llama(model=model)
     return model
+
+
+#: Optional fast paths: variant -> (its check against plain eager, how the model is prepared).
+FAST_PATH_CHECKS = {
+    "full_flex": ("flex_vs_sdpa fp32", flex_model),
+    "full_compile": ("compile_vs_eager fp32", compile_model),
+    "full_liger": ("liger_vs_plain fp32", liger_model),
+}
 
 
 def liger_skip_reason(device: Any, dry_run: bool, subject: Subject, wanted: bool | None) -> str:
@@ -294,6 +313,14 @@ def liger_skip_reason(device: Any, dry_run: bool, subject: Subject, wanted: bool
         return "skipped: liger-kernel not installed (pip install -e '.[gpu]')"
     if subject.model.config.model_type != "llama":
         return f"skipped: liger-kernel has no {subject.model.config.model_type} patch"
+    return ""
+
+
+def flex_skip_reason(device: Any, dry_run: bool, wanted: bool | None) -> str:
+    if dry_run or device.type != "cuda":  # FlexAttention has no backward on the CPU
+        return SKIP_NO_CUDA
+    if wanted is False:
+        return "skipped (--no-flex)"
     return ""
 
 
@@ -348,6 +375,8 @@ def throughput_variants(
         ),
         "full": full,
         "lora": {**full, "lora": lora, "lr": lora["learning_rate"]},
+        # Rows padded to the budget: fixed shapes, so neither recompiles per batch.
+        "full_flex": {**full, "collate": collate_to_length(budget, pad), "prepare": flex_model},
         "full_compile": {
             **full,
             "collate": collate_to_length(budget, pad),
@@ -640,10 +669,7 @@ def epoch_variant(
         wanted = "full_liger"
     if wanted == "full":
         return "full", checks
-    name, prepare = {
-        "full_liger": ("liger_vs_plain fp32", liger_model),
-        "full_compile": ("compile_vs_eager fp32", compile_model),
-    }[wanted]
+    name, prepare = FAST_PATH_CHECKS[wanted]
     check = fast_path_check(name, subject, device, prepare, None)
     checks.append(check)
     return (wanted if check.status == "PASS" else "full"), checks
@@ -739,6 +765,9 @@ def run_epoch(args: argparse.Namespace) -> int:
         if variant_name == "full_liger":
             setup["chunk_tokens"], model = None, liger_model(model)
         trained = model
+        if variant_name == "full_flex":
+            setup["collate"] = collate_to_length(budget, tokenizer.pad_token_id)
+            trained = flex_model(model)
         if variant_name == "full_compile":
             setup["collate"] = collate_to_length(budget, tokenizer.pad_token_id)
             trained = compile_model(model.to(device))
@@ -862,6 +891,7 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
     print_checks(checks)  # each figure as soon as it exists: a run stopped at its limit keeps them
 
     skip = {
+        "full_flex": flex_skip_reason(device, args.dry_run, args.flex),
         "full_compile": compile_skip_reason(device, args.dry_run, args.compile),
         "full_liger": liger_skip_reason(device, args.dry_run, subject, args.liger),
     }
@@ -892,11 +922,12 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
 
     # The fast paths last (a first compile can take minutes), compile before Liger's patches.
     for key, variant in variants.items():
-        if key == "full_compile":
+        if key in FAST_PATH_CHECKS and key != "full_liger":
+            name, prepare = FAST_PATH_CHECKS[key]
             checks.append(
-                Check("compile_vs_eager fp32", skip[key])
+                Check(name, skip[key])
                 if skip[key]
-                else fast_path_check("compile_vs_eager fp32", subject, device, compile_model, None)
+                else fast_path_check(name, subject, device, prepare, None)
             )
             print_checks(checks[-1:], header=False)
         if key == "full_liger":
@@ -907,7 +938,7 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
         try:
             results[key] = measure(subject, variant, args.steps, args.repeats, device)
         except Exception as error:
-            if key == "full_compile":  # optional fast path: reported, never fatal
+            if key in FAST_PATH_CHECKS:  # optional fast path: reported, never fatal
                 traceback.print_exc()
                 results[key] = f"ERROR: {type(error).__name__}"
             else:
@@ -943,7 +974,9 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
         peak_name = f"measured fp32 GEMM peak ({torch.get_num_threads()} threads)"
     print(f"peak for MFU: {peak / 1e9:,.1f} GFLOP/s, {peak_name}")
 
-    check_of = {"full": ("packed", "chunked"), "full_compile": "compile", "full_liger": "liger"}
+    check_of = {"full": ("packed", "chunked")} | {
+        key: name.split("_")[0] for key, (name, _) in FAST_PATH_CHECKS.items()
+    }
     passed = {
         key: all(c.status == "PASS" for c in checks if c.name.startswith(prefix))
         for key, prefix in check_of.items()
@@ -1008,6 +1041,12 @@ def main() -> int:
         help="measure torch.compile (default: on CUDA)",
     )
     parser.add_argument(
+        "--flex",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="measure FlexAttention (default: on CUDA; it has no backward on the CPU)",
+    )
+    parser.add_argument(
         "--liger",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -1039,7 +1078,7 @@ def main() -> int:
     )
     parser.add_argument(
         "--epoch-variant",
-        choices=("auto", "full", "full_liger", "full_compile"),
+        choices=("auto", "full", *FAST_PATH_CHECKS),
         default="auto",
         help="--epoch: training setup (auto: full_liger where it runs and passes, else full)",
     )

@@ -40,6 +40,7 @@ def test_dry_run_passes_its_checks_and_ends_with_one_machine_line_per_model():
     skipped = [line for line in lines if line.endswith("skipped (dry run / no CUDA)")]
     assert any(line.startswith("compile_vs_eager") for line in skipped)
     assert any(line.startswith("liger_vs_plain") for line in skipped)
+    assert any(line.startswith("flex_vs_sdpa") for line in skipped)  # no backward on the CPU
 
     records = [dict(pair.split("=", 1) for pair in line.split()) for line in lines[-2:]]
     assert [record["model"] for record in records] == list(MODELS)
@@ -135,3 +136,29 @@ def test_models_are_selected_in_the_order_asked(monkeypatch):
     assert chosen[0].examples and chosen[0].examples == chosen[1].examples
     only = gpu_suite.subjects(True, pairs, 64, models=("pythia-70m",))
     assert [subject.name for subject in only] == [MODELS[1]]
+
+
+def test_flex_attention_isolates_packed_examples_in_the_forward_pass(monkeypatch):
+    """The FlexAttention variant's block mask comes from the packed position ids: its packed
+    loss equals each example run alone (forward only: FlexAttention has no CPU backward; the
+    suite checks gradients on the GPU)."""
+    import copy
+
+    import torch
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    import gpu_suite
+    from train_throughput import compute_loss
+
+    from llm_finetune.pipelines.training.packing import isolate_packed_examples
+
+    pairs = gpu_suite.real_qa_pairs()[:12]
+    for subject in gpu_suite.subjects(True, pairs, 96):
+        model = copy.deepcopy(subject.model).eval()
+        isolate_packed_examples(model)
+        batch = gpu_suite.check_batch(subject, torch.device("cpu"))
+        with torch.no_grad():
+            alone = float(gpu_suite.one_by_one_loss(model, subject.examples[:6], "cpu"))
+            flex = float(compute_loss(gpu_suite.flex_model(model), batch, None))
+        assert model.config._attn_implementation == "flex_attention"
+        assert abs(flex - alone) / alone < 1e-5, (subject.name, flex, alone)
