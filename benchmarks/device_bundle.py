@@ -93,6 +93,7 @@ DEVICE_IMAGE_VERSIONS = {
 CARRY_ANYWAY = {
     "regex": "transformers checks regex>=2025.10.22 when imported",
     "peft": "the project requires peft>=0.17",
+    "typing-extensions": "pydantic (for Kedro) requires typing-extensions>=4.16.0",
 }
 #: Never carried: the image's CUDA build of torch (and its kernels' compiler) is the point.
 NEVER_CARRY = frozenset({"torch", "triton"})
