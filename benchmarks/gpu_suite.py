@@ -428,9 +428,16 @@ def measure(
 
 # ------------------------------------------------------------------------------------ generation
 def generation_comparison(
-    subject: Subject, device: Any, texts: list[str], max_new_tokens: int, batch_size: int
+    subject: Subject,
+    device: Any,
+    texts: list[str],
+    max_new_tokens: int,
+    batch_size: int,
+    max_batch_tokens: int | None = None,
 ) -> dict[str, Any]:
-    """One prompt at a time vs batched, greedy, the same real prompts: answers/s and identity."""
+    """One prompt at a time vs batched (``batch_size`` prompts, ``max_batch_tokens`` of KV cache
+    per call: the ``--env gpu`` evaluation settings), greedy, the same real prompts: answers/s
+    and identity."""
     model = copy.deepcopy(subject.model).to(device)
     result: dict[str, Any] = {}
     outputs = {}
@@ -445,6 +452,7 @@ def generation_comparison(
             progress=False,
             max_new_tokens=max_new_tokens,
             batch_size=size,
+            max_batch_tokens=max_batch_tokens if size > 1 else None,
             do_sample=False,
             repetition_penalty=1.0,
         )
@@ -901,13 +909,19 @@ def run_subject(subject: Subject, args: argparse.Namespace, device: Any, setting
     # Generation before Liger: Liger patches the Llama classes for the rest of the process.
     section = time.perf_counter()
     generation = generation_comparison(
-        subject, device, settings["prompts"], settings["max_new_tokens"], settings["gen_batch"]
+        subject,
+        device,
+        settings["prompts"],
+        settings["max_new_tokens"],
+        settings["gen_batch"],
+        settings["gen_max_batch_tokens"],
     )
     timings["generation"] = time.perf_counter() - section
     print(
         f"generation ({len(settings['prompts'])} prompts, <= {settings['max_new_tokens']} new "
-        f"tokens, greedy): one_at_a_time {generation['one_at_a_time_answers_s']:.2f} answers/s, "
-        "batched "
+        f"tokens, greedy; batches of <= {settings['gen_batch']} prompts and "
+        f"{settings['gen_max_batch_tokens'] or 'unlimited'} KV-cache tokens): one_at_a_time "
+        f"{generation['one_at_a_time_answers_s']:.2f} answers/s, batched "
         f"{generation['batched_answers_s']:.2f} answers/s, identical={generation['identical']} "
         f"differing={generation['differing']}"
     )
@@ -1103,14 +1117,16 @@ def main() -> int:
     dry = args.dry_run
     args.steps = args.steps or (2 if dry else 10)
     args.repeats = args.repeats or (1 if dry else 2)
-    params = project_parameters("gpu")["training"]  # the `kedro run --env gpu` setup
+    gpu = project_parameters("gpu")  # the `kedro run --env gpu` setup
+    params, generation = gpu["training"], gpu["generation"]
     settings = {
         "params": params,
         "budget": 256 if dry else params["packing"]["max_tokens_per_row"],
         "rows_per_step": 2 if dry else params["trainer"]["per_device_train_batch_size"],
         "check_chunk_tokens": 64,  # several chunks even for the check's few examples
         "max_new_tokens": 8 if dry else 64,
-        "gen_batch": 4 if dry else 32,
+        "gen_batch": 4 if dry else generation["batch_size"],
+        "gen_max_batch_tokens": generation.get("max_batch_tokens"),
         "gemm_tokens": 1024 if dry else 4096,
     }
     max_length = 128 if dry else params["tokenization"]["max_length"]

@@ -13,6 +13,7 @@ from llm_finetune.generation import (
     eos_token_ids,
     generate_answers,
     generate_kwargs,
+    prompt_batches,
     stream_answer,
 )
 from tests.conftest import TINY_CORPUS
@@ -76,6 +77,35 @@ def test_batched_greedy_equals_one_at_a_time(varied_model, tiny_tokenizer):
     ]
     assert batched == single
     assert len({answer.text for answer in batched}) > 1, "the model should not be degenerate"
+
+
+def test_prompt_batches_respect_the_count_and_the_token_budget():
+    lengths = [10, 50, 30, 40, 20]  # by length: 1 (50), 3 (40), 2 (30), 4 (20), 0 (10)
+    count_only = GenerationSettings(max_new_tokens=10, batch_size=2)
+    assert prompt_batches(lengths, count_only) == [[1, 3], [2, 4], [0]]
+    # KV-cache budget 130: rows x (longest + 10). [1, 3] would need 2 x 60 = 120; adding 2: 180.
+    budget = GenerationSettings(max_new_tokens=10, batch_size=8, max_batch_tokens=130)
+    assert prompt_batches(lengths, budget) == [[1, 3], [2, 4, 0]]  # 3 x (30 + 10) = 120
+    # A prompt over the budget alone still gets its own call; nothing is dropped.
+    tiny = GenerationSettings(max_new_tokens=10, batch_size=8, max_batch_tokens=5)
+    assert prompt_batches(lengths, tiny) == [[1], [3], [2], [4], [0]]
+    assert prompt_batches([], budget) == []
+
+
+def test_a_token_budget_changes_the_batches_not_the_answers(varied_model, tiny_tokenizer):
+    unbudgeted = generate_answers(varied_model, tiny_tokenizer, PROMPTS, max_new_tokens=8)
+    lengths = [len(ids) for ids in tiny_tokenizer(PROMPTS)["input_ids"]]
+    budget = 2 * (max(lengths) + 8)  # the two longest prompts together, the rest in threes or so
+    settings = GenerationSettings(max_new_tokens=8, batch_size=8, max_batch_tokens=budget)
+    assert len(prompt_batches(lengths, settings)) > 1
+    budgeted = generate_answers(varied_model, tiny_tokenizer, PROMPTS, settings)
+    assert budgeted == unbudgeted
+
+
+@pytest.mark.parametrize("bad", [0, -5, 1.5, True, "64k"])
+def test_a_bad_token_budget_is_refused_naming_the_key(bad):
+    with pytest.raises(ValueError, match="generation.max_batch_tokens must be a positive integer"):
+        GenerationSettings(max_batch_tokens=bad)
 
 
 def test_prompt_is_stripped_by_tokens(varied_model, tiny_tokenizer):

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from llm_finetune.config.generation import GenerationSettings
+from llm_finetune.config.generation import NOT_DECODING, GenerationSettings
 from llm_finetune.progress import progress_bar
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def carried_settings(model: Any) -> GenerationSettings:
     (a fine-tuned model of this project sets them all), the project's defaults for the rest."""
     config = getattr(model, "generation_config", None)
     explicit = config.to_diff_dict() if config is not None else {}
-    decoding = {item.name for item in fields(GenerationSettings)} - {"batch_size", "seed"}
+    decoding = {item.name for item in fields(GenerationSettings)} - NOT_DECODING
     return GenerationSettings(
         **{name: explicit[name] for name in decoding if explicit.get(name) is not None}
     )
@@ -118,8 +118,9 @@ def generate_answers(
     """Generate one answer per prompt, in the order of ``prompts``.
 
     Decoded with ``settings`` (the project's defaults when None) and any keyword ``overrides`` of
-    its fields. Prompts are sorted by token length, batched with left padding, and the answers put
-    back in the input order. The model is put in eval mode for the call (its previous mode is
+    its fields. Prompts are sorted by token length, batched with left padding
+    (:func:`prompt_batches`: ``batch_size``, ``max_batch_tokens``), and the answers put back in
+    the input order. The model is put in eval mode for the call (its previous mode is
     restored) and run under ``torch.inference_mode()`` with the KV cache on.
 
     Args:
@@ -143,10 +144,8 @@ def generate_answers(
     stop_ids = decoding["eos_token_id"]
     if decoding["pad_token_id"] is None:
         raise ValueError("the tokenizer needs a pad token to batch prompts (e.g. set it to EOS)")
-    batch_size = settings.batch_size
-
     lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
-    order = sorted(range(len(prompts)), key=lambda i: lengths[i], reverse=True)
+    batches = prompt_batches(lengths, settings)
     device = next(model.parameters()).device
     answers: list[GeneratedAnswer | None] = [None] * len(prompts)
     was_training = model.training
@@ -156,8 +155,7 @@ def generate_answers(
     try:
         with bar, torch.random.fork_rng(devices=[]), torch.inference_mode():
             torch.manual_seed(settings.seed)
-            for start in range(0, len(order), batch_size):
-                indices = order[start : start + batch_size]
+            for indices in batches:
                 # padding_side per call: the caller's tokenizer keeps its own setting.
                 batch = tokenizer(
                     [prompts[i] for i in indices],
@@ -174,6 +172,25 @@ def generate_answers(
         model.train(was_training)
     logger.info("Generated %d answers in %.0f s", len(prompts), time.perf_counter() - started)
     return [answer for answer in answers if answer is not None]
+
+
+def prompt_batches(lengths: Sequence[int], settings: GenerationSettings) -> list[list[int]]:
+    """Prompt indices per ``generate`` call: longest first (little left padding), at most
+    ``batch_size`` each and, with ``max_batch_tokens``, at most that many tokens of KV cache:
+    rows x (longest prompt + ``max_new_tokens``). A prompt over the budget on its own goes alone."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    batches: list[list[int]] = []
+    for index in order:
+        batch = batches[-1] if batches else []
+        rows, longest = len(batch) + 1, lengths[batch[0]] if batch else lengths[index]
+        fits = settings.max_batch_tokens is None or (
+            rows * (longest + settings.max_new_tokens) <= settings.max_batch_tokens
+        )
+        if batch and rows <= settings.batch_size and fits:
+            batch.append(index)
+        else:
+            batches.append([index])
+    return batches
 
 
 def _finish(tokenizer: Any, new_ids: list[int], stop_ids: list[int]) -> GeneratedAnswer:

@@ -21,6 +21,10 @@ class GenerationSettings:
     max_new_tokens: int = 384
     #: Prompts per ``generate`` call in evaluation (left-padded, sorted by length).
     batch_size: int = 8
+    #: Token budget per ``generate`` call: prompts x (longest prompt + max_new_tokens), what the
+    #: KV cache may hold; a batch closes before it would pass it (a longer prompt goes alone).
+    #: None: ``batch_size`` alone decides.
+    max_batch_tokens: int | None = None
     #: False: greedy decoding (deterministic); True: sample with the three knobs below.
     do_sample: bool = False
     #: Sampling temperature (only when ``do_sample``).
@@ -45,6 +49,12 @@ class GenerationSettings:
         for name, value in positive.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"generation.{name} must be a positive integer, got {value!r}")
+        budget = self.max_batch_tokens
+        bad_budget = isinstance(budget, bool) or not isinstance(budget, int) or budget < 1
+        if budget is not None and bad_budget:
+            raise ValueError(
+                f"generation.max_batch_tokens must be a positive integer or null, got {budget!r}"
+            )
         at_least_zero = {
             "top_k": self.top_k,
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
@@ -74,7 +84,7 @@ class GenerationSettings:
 
     def decoding(self) -> dict[str, Any]:
         """The ``model.generate`` / ``GenerationConfig`` fields (sampling knobs only when
-        sampling; batch size and seed are not decoding settings)."""
+        sampling; :data:`NOT_DECODING` are not decoding settings)."""
         decoding: dict[str, Any] = {
             "max_new_tokens": self.max_new_tokens,
             "do_sample": self.do_sample,
@@ -87,3 +97,8 @@ class GenerationSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+#: Fields that say how answers are batched and seeded, not how they are decoded: a model's
+#: ``generation_config.json`` does not carry them.
+NOT_DECODING = frozenset({"batch_size", "max_batch_tokens", "seed"})
