@@ -3,8 +3,9 @@
 # benchmarks/device_bundle.py builds here (it prints the call):
 #   run(command="bash benchmarks/device_run.sh", carry=[".device"], timeout_s=590)
 # Unpacks the bundle, checks the image (Python, CUDA, imports), then runs the suite (one process per
-# model, each with its own limit) and, in the time left, the --epoch stretch; logs land in $OUT. DEVICE_RUN_DRY=1: the same steps, dry runs on
-# the CPU (device_bundle.py --verify rehearses it on a simulated image).
+# model, each with its own limit) and, in the time left, the --epoch stretch; logs land in $OUT.
+# DEVICE_RUN_DRY=1: the same steps, dry runs on the CPU (device_bundle.py --verify rehearses it on
+# a simulated image).
 set -uo pipefail
 SECONDS=0
 BUNDLE=${BUNDLE:-.device/bundle.tar.xz}
@@ -41,7 +42,7 @@ export LLM_FINETUNE_REAL_ROWS=$(python3 -c 'import json,sys; print(sys.argv[1] +
 
 # Preflight: versions, the GPU, and every import the suite makes, before any timed work.
 python3 - "$DRY" "$MODEL_DIR" <<'EOF' 2>&1 | tee "$OUT/preflight.log"
-import importlib.metadata, platform, sys
+import importlib.metadata, platform, shutil, sys
 import torch
 print(f"python {platform.python_version()}, torch {torch.__version__}, CUDA available "
       f"{torch.cuda.is_available()}" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""))
@@ -51,6 +52,8 @@ for name in ("transformers", "tokenizers", "huggingface-hub", "accelerate", "pef
         print(f"  {name} {importlib.metadata.version(name)}")
     except importlib.metadata.PackageNotFoundError:
         print(f"  {name} MISSING")
+# Triton (torch.compile, FlexAttention, Liger) builds its launchers with the C compiler.
+print(f"  C compiler: {shutil.which('cc') or shutil.which('gcc') or 'MISSING (fast paths will fail)'}")
 import kedro, polars, transformers, peft  # noqa: F401  what the suite imports first
 import llm_finetune.pipelines.training.packing  # noqa: F401
 from transformers import AutoConfig, AutoTokenizer
