@@ -51,6 +51,15 @@ def test_bad_sizing_and_trainer_settings_are_named():
     check_parameters({**GOOD, **trainer})  # not a training run: the trainer is not checked
     with pytest.raises(ValueError, match="training.trainer: warmup_step is not a field"):
         check_parameters({**GOOD, **trainer}, trains=True)
+    flex = {"training": {"attn_implementation": "flex_attention"}}
+    check_parameters({**GOOD, **flex})  # not a training run: the device is not asked
+    from llm_finetune.hardware import select_device
+
+    if select_device().type == "cuda":
+        check_parameters({**GOOD, **flex}, trains=True)
+    else:
+        with pytest.raises(ValueError, match="flex_attention has no backward on"):
+            check_parameters({**GOOD, **flex}, trains=True)
 
 
 def test_a_run_with_bad_settings_stops_before_any_node(tmp_path, monkeypatch):

@@ -5,7 +5,8 @@ engineering, training, evaluation; ``GenerationSettings``), as the nodes build t
 key or an unusable value fails at once, naming the full key and its pipeline
 (``training.lora.rnk: unknown key (training pipeline; known: enabled, r, ...)``). That is cheap:
 nothing heavy is imported. When the run trains, the ``training.trainer`` keys are also checked
-against Hugging Face ``TrainingArguments`` (importing transformers costs seconds). The
+against Hugging Face ``TrainingArguments`` (importing transformers costs seconds), and the training
+settings against the device. The
 infrastructure sizing's settings are checked when present. The nodes check the same rules again,
 for callers that use them without Kedro."""
 
@@ -34,7 +35,10 @@ def check_parameters(parameters: Mapping[str, Any], trains: bool = False) -> Non
         check_sizing_settings(parameters["infrastructure_sizing"])
     check_sweep_keys(parameters.get("sweep"))
     if trains:
+        from llm_finetune.hardware import select_device
+
         training.trainer.check_extra_keys()
+        training.check_device(select_device().type)
 
 
 class ParameterChecks:

@@ -204,6 +204,10 @@ def test_trainer_keys_beyond_the_fields_are_kept_as_given():
         ({"packing": {"examples_per_row": None}}, "training.packing needs examples_per_row and/or"),
         ({"chunked_loss": {"chunk_tokens": 0}}, "training.chunked_loss.chunk_tokens must be a pos"),
         ({"torch_threads": -1}, "training.torch_threads must be an integer >= 0 or null, got -1"),
+        (
+            {"attn_implementation": "flash"},
+            "training.attn_implementation must be one of sdpa, eager, flex_attention or null",
+        ),
         ({"checkpoints": "x"}, "training.checkpoints: unknown key (training pipeline; known: tok"),
     ],
 )
@@ -296,3 +300,11 @@ def test_importing_the_settings_is_cheap():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_flex_attention_is_refused_where_it_cannot_train():
+    settings = TrainingSettings.from_params({"attn_implementation": "flex_attention"})
+    settings.check_device("cuda")
+    with pytest.raises(SettingsError, match=r"^training.attn_implementation: flex_attention"):
+        settings.check_device("cpu")
+    TrainingSettings.from_params({"attn_implementation": "eager"}).check_device("cpu")

@@ -22,9 +22,12 @@ from llm_finetune.config.base import (
     POSITIVE_NUMBER,
     Settings,
     SettingsError,
+    rule,
 )
 
 TRAINING = "training"
+#: transformers attention kernels that keep packed examples isolated (a mask from position ids).
+ATTENTION_IMPLEMENTATIONS = ("sdpa", "eager", "flex_attention")
 
 
 @dataclass(frozen=True)
@@ -220,6 +223,12 @@ class TrainingSettings(Settings):
     RULES = {
         "early_stopping_patience": NON_NEGATIVE_INT_OR_NULL,
         "torch_threads": NON_NEGATIVE_INT_OR_NULL,
+        "attn_implementation": rule(
+            (
+                lambda v: v is None or v in ATTENTION_IMPLEMENTATIONS,
+                f"one of {', '.join(ATTENTION_IMPLEMENTATIONS)} or null",
+            )
+        ),
     }
 
     #: Tokenization of the question/answer pairs.
@@ -238,6 +247,18 @@ class TrainingSettings(Settings):
     checkpoint_dir: str = "data/06_models/checkpoints"
     #: CPU threads for torch; null (or 0) keeps torch's default (all cores).
     torch_threads: int | None = None
+    #: Attention kernels while training: sdpa, eager, or flex_attention (a block mask from the
+    #: packed position ids, so blocks across examples are skipped; CUDA only: no CPU backward).
+    #: null: the model's own (sdpa). ``benchmarks/gpu_suite.py`` measures them side by side.
+    attn_implementation: str | None = None
+
+    def check_device(self, device_type: str) -> None:
+        """Fail on settings the device cannot train with (before any model is loaded)."""
+        if self.attn_implementation == "flex_attention" and device_type != "cuda":
+            raise SettingsError(
+                f"training.attn_implementation: flex_attention has no backward on {device_type} "
+                f"(PyTorch's FlexAttention); use sdpa or eager ({TRAINING} pipeline)"
+            )
 
     @property
     def effective_learning_rate(self) -> float:

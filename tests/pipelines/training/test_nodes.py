@@ -168,6 +168,29 @@ def test_chunked_loss_training_matches_the_standard_loss(base, tokenized, tmp_pa
     assert chunked["summary"]["chunked_loss"] == {"enabled": True, "chunk_tokens": 16}
 
 
+def test_attention_implementation_is_the_one_asked_and_trains_the_same(
+    base, tokenized, tmp_path, tiny_tokenizer
+):
+    train, test, _ = tokenized
+    params = training_params(tmp_path / "sdpa", max_steps=1)
+    _, sdpa = nodes.fine_tune(base, train, test, params, GENERATION)
+
+    eager_params = training_params(tmp_path / "eager", max_steps=1)
+    eager_params["attn_implementation"] = "eager"
+    fresh = ModelAndTokenizer(build_tiny_model(tiny_tokenizer), tiny_tokenizer)
+    eager_model, eager = nodes.fine_tune(fresh, train, test, eager_params, GENERATION)
+
+    assert eager_model.model.config._attn_implementation == "eager"
+    first = [[e["loss"] for e in m["log_history"] if "loss" in e][0] for m in (sdpa, eager)]
+    assert first[1] == pytest.approx(first[0], rel=1e-4)  # packed rows isolated either way
+
+    flex_params = training_params(tmp_path / "flex", max_steps=1)
+    flex_params["attn_implementation"] = "flex_attention"
+    with pytest.raises(ValueError, match="flex_attention has no backward on cpu"):
+        nodes.fine_tune(base, train, test, flex_params, GENERATION)
+    assert not (tmp_path / "flex").exists()
+
+
 def test_tokens_trained_counts_only_batches_trained_on(base, tokenized, tmp_path):
     train, test, _ = tokenized
     lengths = set(train["input_ids"].list.len().to_list())

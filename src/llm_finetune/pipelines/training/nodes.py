@@ -104,14 +104,15 @@ def fine_tune(
     if settings.torch_threads:
         torch.set_num_threads(settings.torch_threads)
     tokenizer = base_model.tokenizer
+    device = select_device()
+    settings.check_device(device.type)
     # Model: the base model, isolating packed examples, with LoRA adapters when asked.
-    model = _trainable_model(base_model.model, settings.lora)
+    model = _trainable_model(base_model.model, settings.lora, settings.attn_implementation)
     # Data: the training rows (packed or not) and the validation rows.
     train_examples = _as_examples(tokenized_train)
     train_rows = _train_rows(train_examples, settings.packing, seed=settings.trainer.seed)
     validation_rows = as_rows(_as_examples(tokenized_validation))
     # Trainer: its arguments, checkpoint folder and resume point (before the Trainer exists).
-    device = select_device()
     run_dir = checkpoints.run_directory(settings, base_model, tokenized_train)  # after LoRA
     args = training_arguments(settings, str(run_dir), device.type)
     distributed.check_joined(args)  # creating the arguments joined the launcher's process group
@@ -146,9 +147,12 @@ def fine_tune(
     return ModelAndTokenizer(model, tokenizer), metrics
 
 
-def _trainable_model(model: Any, lora: LoraSettings) -> Any:
+def _trainable_model(model: Any, lora: LoraSettings, attn_implementation: str | None) -> Any:
     """The model that trains: batches carry position ids and never an attention mask (packed
-    examples stay isolated), with LoRA adapters when ``lora.enabled``."""
+    examples stay isolated), with ``attn_implementation`` when set and LoRA adapters when
+    ``lora.enabled``."""
+    if attn_implementation is not None:
+        model.set_attn_implementation(attn_implementation)
     isolate_packed_examples(model)
     return add_adapters(model, lora) if lora.enabled else model
 
