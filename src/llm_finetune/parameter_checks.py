@@ -6,9 +6,8 @@ key or an unusable value fails at once, naming the full key and its pipeline
 (``training.lora.rnk: unknown key (training pipeline; known: enabled, r, ...)``). That is cheap:
 nothing heavy is imported. When the run trains, the ``training.trainer`` keys are also checked
 against Hugging Face ``TrainingArguments`` (importing transformers costs seconds), and the training
-settings against the device. The
-infrastructure sizing's settings are checked when present. The nodes check the same rules again,
-for callers that use them without Kedro."""
+settings against the device. The infrastructure sizing's settings are checked when present. The
+nodes check the same rules again, for callers that use them without Kedro."""
 
 from __future__ import annotations
 

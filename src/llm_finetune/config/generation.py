@@ -46,15 +46,11 @@ class GenerationSettings:
         if not isinstance(self.do_sample, bool):
             raise ValueError(f"generation.do_sample must be true or false, got {self.do_sample!r}")
         positive = {"max_new_tokens": self.max_new_tokens, "batch_size": self.batch_size}
+        if self.max_batch_tokens is not None:  # null: no token budget
+            positive["max_batch_tokens"] = self.max_batch_tokens
         for name, value in positive.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"generation.{name} must be a positive integer, got {value!r}")
-        budget = self.max_batch_tokens
-        bad_budget = isinstance(budget, bool) or not isinstance(budget, int) or budget < 1
-        if budget is not None and bad_budget:
-            raise ValueError(
-                f"generation.max_batch_tokens must be a positive integer or null, got {budget!r}"
-            )
         at_least_zero = {
             "top_k": self.top_k,
             "no_repeat_ngram_size": self.no_repeat_ngram_size,
