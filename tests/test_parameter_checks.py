@@ -27,7 +27,7 @@ GOOD = {
         ("generation", {"max_new_tokens": 0}, "generation.max_new_tokens must be a positive"),
         ("generation", {"max_new_tokens": -5}, "generation.max_new_tokens must be a positive"),
         ("generation", {"repetition_penalty": 0}, "generation.repetition_penalty must be"),
-        ("generation", {"max_new_token": 10}, "unknown generation settings \\['max_new_token'\\]"),
+        ("generation", {"max_new_token": 10}, "generation.max_new_token: unknown key"),
         ("evaluation", {"num_questions": 0}, "evaluation.num_questions must be a positive"),
         ("sweep", {"gird": {"lora.r": [8]}}, "sweep.gird: unknown key \\(sweep pipeline"),
     ],

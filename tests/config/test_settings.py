@@ -12,14 +12,19 @@ from llm_finetune.config import (
     ChunkedLossSettings,
     DataEngineeringSettings,
     EvaluationSettings,
+    GenerationSettings,
+    GpuSettings,
+    InfrastructureSizingSettings,
     LoraSettings,
     PackingSettings,
     SettingsError,
+    SizedModelSettings,
+    SweepSettings,
     TokenizationSettings,
     TrainerSettings,
     TrainingSettings,
 )
-from llm_finetune.generation import GenerationSettings
+from llm_finetune.config.trainer_arguments import check_trainer_keys
 from tests.conftest import PROJECT_ROOT
 
 ENVIRONMENTS = ["base", "walkthrough", "hub", "gpu", "quality"]
@@ -28,6 +33,9 @@ BLOCKS = {
     "data_engineering": DataEngineeringSettings,
     "training": TrainingSettings,
     "evaluation": EvaluationSettings,
+    "generation": GenerationSettings,
+    "infrastructure_sizing": InfrastructureSizingSettings,
+    "sweep": SweepSettings,
 }
 
 
@@ -52,8 +60,7 @@ def test_every_environment_builds_every_settings_class(parameters):
         settings = settings_class.from_params(parameters[block], where=block)
         # Nothing is lost or changed on the way: the run key hashes this very layout.
         assert settings.to_dict() == parameters[block]
-    GenerationSettings.from_params(parameters["generation"])
-    TrainingSettings.from_params(parameters["training"]).trainer.check_extra_keys()
+    check_trainer_keys(TrainingSettings.from_params(parameters["training"]))
 
 
 def test_every_sweep_configuration_builds_the_training_settings(parameters):
@@ -84,9 +91,15 @@ def test_every_field_has_a_default_and_a_doc_comment():
         TrainingSettings,
         EvaluationSettings,
         DataEngineeringSettings,
+        GenerationSettings,
+        InfrastructureSizingSettings,
+        SizedModelSettings,
+        GpuSettings,
+        SweepSettings,
     ]
     for settings_class in classes:
-        settings_class()  # every field has a default
+        if settings_class is not GpuSettings:  # a GPU entry names its own GPU
+            settings_class()  # every field has a default
         source = inspect.getsource(settings_class)
         for item in dataclasses.fields(settings_class):
             before = source.split(f"\n    {item.name}:", 1)[0].rstrip().splitlines()[-1]
@@ -177,7 +190,7 @@ def test_trainer_keys_beyond_the_fields_are_kept_as_given():
     assert trainer.max_steps == 4
     assert trainer.extra == {"torch_compile": False, "use_cpu": True}
     assert trainer.to_dict()["use_cpu"] is True and "extra" not in trainer.to_dict()
-    trainer.check_extra_keys()
+    check_trainer_keys(TrainingSettings(trainer=trainer))
 
 
 @pytest.mark.parametrize(
@@ -234,7 +247,7 @@ def test_unknown_trainer_keys_are_checked_against_training_arguments():
         match=r"^training\.trainer: learning_rat, warmup_step are not fields of Hugging Face "
         r"TrainingArguments \(training pipeline; check the spelling",
     ):
-        settings.trainer.check_extra_keys()
+        check_trainer_keys(settings)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ Pure Python: importing this package never imports torch or transformers.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import types
 import typing
@@ -93,6 +94,9 @@ class Settings:
         if not isinstance(params, Mapping):
             cls._fail(f"{where} must be a mapping of settings, got {params!r}")
         params = cls._split_unknown(dict(params), where)
+        missing = [name for name in cls.required_keys() if name not in params]
+        if missing:
+            cls._fail(f"{where}: missing key{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
         nested = cls._nested_fields()
         for name, settings_class in nested.items():
             if name in params:
@@ -116,6 +120,15 @@ class Settings:
     def known_keys(cls) -> list[str]:
         """The keys this block accepts, in declaration order."""
         return [item.name for item in dataclasses.fields(cls)]  # type: ignore[arg-type]
+
+    @classmethod
+    def required_keys(cls) -> list[str]:
+        """The keys without a default (an entry of a mapping, e.g. a GPU's ``name``)."""
+        return [
+            item.name
+            for item in dataclasses.fields(cls)  # type: ignore[arg-type]
+            if item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING
+        ]
 
     @classmethod
     def _split_unknown(cls, params: dict[str, Any], where: str) -> dict[str, Any]:
@@ -145,8 +158,8 @@ class Settings:
             value = getattr(self, item.name)
             checks = self.RULES.get(item.name)
             if checks is None:
-                if not _matches(value, hints[item.name]):
-                    self.fail(item.name, f"must be {_describe(hints[item.name])}", value)
+                if not matches(value, hints[item.name]):
+                    self.fail(item.name, f"must be {describe(hints[item.name])}", value)
             else:
                 for check, expected in checks.checks:
                     if not check(value):
@@ -189,13 +202,20 @@ def _type_hints(settings_class: type) -> dict[str, Any]:
     return typing.get_type_hints(settings_class)
 
 
+#: The types :func:`matches` checks by value, never by ``isinstance``.
+_PLAIN = (bool, int, float, str, dict, tuple, list, type(None))
+
+
 def _options(annotation: Any) -> tuple[Any, ...]:
     if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
         return typing.get_args(annotation)
     return (annotation,)
 
 
-def _matches(value: Any, annotation: Any) -> bool:
+def matches(value: Any, annotation: Any) -> bool:
+    """Whether a parameter value (as YAML gives it) fits ``annotation``: a union of the plain
+    types, ``tuple[X, ...]`` / ``list[X]``, mappings, ``Literal``, enums (a member or its value)
+    and settings classes; any other class by ``isinstance``."""
     for option in _options(annotation):
         origin = typing.get_origin(option)
         if option is Any:
@@ -210,32 +230,45 @@ def _matches(value: Any, annotation: Any) -> bool:
             return True
         if option is str and isinstance(value, str):
             return True
-        if origin is tuple and isinstance(value, list | tuple):
-            (item_type, _) = typing.get_args(option)
-            if all(_matches(item, item_type) for item in value):
+        if origin in (tuple, list) and isinstance(value, list | tuple):
+            item_type = typing.get_args(option)[0]
+            if all(matches(item, item_type) for item in value):
                 return True
-        if origin is not None and origin in (dict, Mapping) and isinstance(value, Mapping):
+        if (option in (dict, Mapping) or origin in (dict, Mapping)) and isinstance(value, Mapping):
             return True
-        if isinstance(option, type) and issubclass(option, Settings) and isinstance(value, option):
+        if origin is typing.Literal and value in typing.get_args(option):
             return True
+        if isinstance(option, type) and issubclass(option, enum.Enum):
+            if isinstance(value, option) or value in {member.value for member in option}:
+                return True
+        elif isinstance(option, type) and origin is None and option not in _PLAIN:
+            if isinstance(value, option):
+                return True
     return False
 
 
-def _describe(annotation: Any) -> str:
+def describe(annotation: Any) -> str:
+    """``annotation`` in words, as error messages say it (``an integer or null``)."""
     words = {
         bool: "true or false",
         int: "an integer",
         float: "a number",
         str: "a string",
         type(None): "null",
+        dict: "a mapping",
     }
     described = []
     for option in _options(annotation):
-        if typing.get_origin(option) is tuple:
-            (item_type, _) = typing.get_args(option)
-            described.append(f"a list of {_describe(item_type).split(' ', 1)[-1]}s")
-        elif typing.get_origin(option) in (dict, Mapping):
+        origin = typing.get_origin(option)
+        if origin in (tuple, list):
+            item_type = typing.get_args(option)[0]
+            described.append(f"a list of {describe(item_type).split(' ', 1)[-1]}s")
+        elif origin in (dict, Mapping):
             described.append("a mapping")
+        elif origin is typing.Literal:
+            described.append(" or ".join(repr(item) for item in typing.get_args(option)))
+        elif isinstance(option, type) and issubclass(option, enum.Enum):
+            described.append(f"one of {', '.join(str(member.value) for member in option)}")
         else:
             described.append(words.get(option, getattr(option, "__name__", str(option))))
     return " or ".join(described)

@@ -34,21 +34,26 @@ class DataEngineeringSettings(Settings):
         "split_seed": NON_NEGATIVE_INT,
     }
 
-    #: Fold the hub schema's ``Patient`` message into the question.
+    #: Fold the hub schema's `Patient` message into the question (the walkthrough uses
+    #: `Description` only).
     include_patient_text: bool = False
-    #: Text placed between the question and the folded patient message.
+    #: Text placed between the question and the folded patient message (cleaning then collapses
+    #: whitespace, so only visible characters survive, e.g. " | Patient: ").
     patient_text_separator: str = " | Patient: "
-    #: Keep the first N usable rows; null keeps every row.
+    #: Keep the first N usable rows (the walkthrough uses 1500); null keeps every row.
     max_rows: int | None = None
-    #: Removed from the start of questions as a whole prefix ("" removes nothing).
+    #: Removed from the start of questions as a whole prefix (the hub's `Description` starts
+    #: with "Q. "); "" removes nothing.
     question_prefix: str = "Q. "
-    #: Rows whose cleaned question is shorter than this many characters are dropped.
+    #: Rows whose cleaned question is shorter than this many characters are dropped and counted.
     min_question_chars: int = 10
-    #: Rows whose cleaned answer is shorter than this many characters are dropped.
+    #: Rows whose cleaned answer is shorter than this many characters are dropped and counted.
     min_answer_chars: int = 20
-    #: Share of the distinct questions held out for validation (steers training).
+    #: Shares of distinct questions held out; the split is grouped by question, so a question
+    #: and all its answers land in one split. Validation steers training (eval loss, best
+    #: checkpoint, early stopping, the sweep).
     validation_fraction: float = 0.1
-    #: Share of the distinct questions held out for test (read only by evaluation).
+    #: Test is read only by the evaluation pipeline.
     test_fraction: float = 0.1
     #: Seed of the question split.
     split_seed: int = 123

@@ -30,8 +30,9 @@ class EvaluationSettings(Settings):
 
     #: Test questions answered by both models (the first N rows of test_qa); null: all of them.
     num_questions: int | None = None
-    #: Examples of tokenized_test per forward pass of the answer-token perplexity.
+    #: Answer-token perplexity: examples of tokenized_test per forward pass (all rows are
+    #: scored).
     perplexity_batch_size: int = 4
-    #: Questions far from the training data, asked to both models (raw and templated); null or
-    #: an empty list asks none.
+    #: Questions far from the training data, asked to both models (raw and templated) to see
+    #: what fine-tuning changed; null or an empty list asks none.
     off_topic_prompts: tuple[str, ...] | None = OFF_TOPIC_PROMPTS

@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
+
+from llm_finetune.config.base import (
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    POSITIVE_INT_OR_NULL,
+    POSITIVE_NUMBER,
+    Settings,
+    is_number,
+    rule,
+)
 
 
 @dataclass(frozen=True)
-class GenerationSettings:
-    """How every answer is decoded: evaluation (base and fine-tuned alike), the terminal and the
-    web chat. The defaults were chosen by measurement on real validation questions
-    (``docs/quality.md``); ``params:generation`` overrides them, and the fine-tuned model carries
-    them in its ``generation_config.json``.
+class GenerationSettings(Settings):
+    """How every answer is decoded: evaluation (base and fine-tuned with the same settings), the
+    terminal and the web chat; the fine-tuned model carries them in its generation_config.json.
+    The defaults (max_new_tokens 384, greedy, repetition_penalty 1.1) were chosen by measurement
+    on real validation questions: docs/quality.md. Override any field in conf or on the command
+    line, e.g. kedro run --params generation.repetition_penalty=1.0
     """
+
+    SECTION = "generation"
+    PIPELINE = "evaluation"
+    RULES = {
+        "max_new_tokens": POSITIVE_INT,
+        "batch_size": POSITIVE_INT,
+        "max_batch_tokens": POSITIVE_INT_OR_NULL,
+        "temperature": POSITIVE_NUMBER,
+        "top_p": rule((is_number, "a number"), (lambda v: 0 < v <= 1, "a number in (0, 1]")),
+        "top_k": NON_NEGATIVE_INT,
+        "repetition_penalty": POSITIVE_NUMBER,
+        "no_repeat_ngram_size": NON_NEGATIVE_INT,
+        "seed": NON_NEGATIVE_INT,
+    }
 
     #: Most tokens generated per answer (prompt excluded). The 512 real doctor answers, in SmolLM2
     #: tokens with EOS: median 122, p95 300, p99 400; 384 lets 98.8% of them end (128: 54.7%)
@@ -42,42 +66,6 @@ class GenerationSettings:
     #: Seed for sampling (greedy decoding does not use it).
     seed: int = 0
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.do_sample, bool):
-            raise ValueError(f"generation.do_sample must be true or false, got {self.do_sample!r}")
-        positive = {"max_new_tokens": self.max_new_tokens, "batch_size": self.batch_size}
-        if self.max_batch_tokens is not None:  # null: no token budget
-            positive["max_batch_tokens"] = self.max_batch_tokens
-        for name, value in positive.items():
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"generation.{name} must be a positive integer, got {value!r}")
-        at_least_zero = {
-            "top_k": self.top_k,
-            "no_repeat_ngram_size": self.no_repeat_ngram_size,
-            "seed": self.seed,
-        }
-        for name, value in at_least_zero.items():
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ValueError(f"generation.{name} must be an integer >= 0, got {value!r}")
-        for name in ("temperature", "repetition_penalty"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                raise ValueError(f"generation.{name} must be a number > 0, got {value!r}")
-        if isinstance(self.top_p, bool) or not isinstance(self.top_p, int | float):
-            raise ValueError(f"generation.top_p must be a number in (0, 1], got {self.top_p!r}")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"generation.top_p must be in (0, 1], got {self.top_p!r}")
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any] | None) -> GenerationSettings:
-        """Settings from ``params:generation``; unknown keys fail, naming the key."""
-        params = dict(params or {})
-        known = {item.name for item in fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ValueError(f"unknown generation settings {unknown}; known: {sorted(known)}")
-        return cls(**params)
-
     def decoding(self) -> dict[str, Any]:
         """The ``model.generate`` / ``GenerationConfig`` fields (sampling knobs only when
         sampling; :data:`NOT_DECODING` are not decoding settings)."""
@@ -90,9 +78,6 @@ class GenerationSettings:
         if self.do_sample:
             decoding.update(temperature=self.temperature, top_p=self.top_p, top_k=self.top_k)
         return decoding
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 #: Fields that say how answers are batched and seeded, not how they are decoded: a model's

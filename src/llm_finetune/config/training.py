@@ -38,10 +38,11 @@ class TokenizationSettings(Settings):
     PIPELINE = TRAINING
     RULES = {"max_length": POSITIVE_INT}
 
-    #: Longest example in tokens; longer answers are truncated (and counted), an example whose
-    #: prompt alone is longer is dropped.
+    #: Longest example in tokens (walkthrough: 2048); longer answers are truncated and counted,
+    #: an example whose prompt alone is longer is dropped.
     max_length: int = 2048
-    #: Loss on answer tokens only (prompt labels -100); false trains on the full text.
+    #: Loss on answer tokens only (prompt labels -100). false trains on the full text, as the
+    #: walkthrough.
     answer_only_loss: bool = True
 
 
@@ -50,9 +51,9 @@ class TrainerSettings(Settings):
     """Hugging Face ``TrainingArguments`` keys (``training.trainer``).
 
     The fields are the keys conf/base sets; any other ``TrainingArguments`` field may be given
-    too and is kept in :attr:`extra` (``torch_compile``, ``use_cpu``, ...). Those keys are
-    checked against ``dataclasses.fields(TrainingArguments)`` by :meth:`check_extra_keys`, which
-    imports transformers (seconds): the parameter check runs it only when the run trains.
+    too and is kept in :attr:`extra` (``torch_compile``, ``use_cpu``, ...). Every key, and its
+    value, is checked by ``TrainingArguments`` itself (``config/trainer_arguments.py``, which
+    imports transformers: seconds), so the parameter check runs that only when the run trains.
     """
 
     SECTION = "training.trainer"
@@ -68,9 +69,15 @@ class TrainerSettings(Settings):
         "dataloader_num_workers": NON_NEGATIVE_INT,
     }
 
-    #: Peak learning rate of full fine-tuning (LoRA uses ``training.lora.learning_rate``).
+    #: Peak learning rate of full fine-tuning (LoRA uses `training.lora.learning_rate`). Chosen
+    #: by the sweep on the real rows (docs/quality.md). Against the walkthrough's 1e-5, at 60
+    #: steps: validation answer perplexity 26.1 -> 19.0, token F1 0.148 -> 0.183.
     learning_rate: float = 1.0e-4
-    #: Rows (of packed examples, or single examples) per device per forward pass.
+    #: Rows (of packed examples, or single examples) per device per forward pass. One row of 4
+    #: packed examples per optimizer step: the walkthrough's 4 examples per step (batch 1 x
+    #: grad-accum 4) without its per-example overhead (measured faster on a 2-core CPU;
+    #: benchmarks/train_throughput.py). Set packing.enabled false and grad-accum 4 for the
+    #: original.
     per_device_train_batch_size: int = 1
     #: Forward/backward passes per optimizer step.
     gradient_accumulation_steps: int = 1
@@ -84,7 +91,8 @@ class TrainerSettings(Settings):
     weight_decay: float = 0.0
     #: Gradient clipping norm.
     max_grad_norm: float = 1.0
-    #: Optimizer steps of the run (also what a finished checkpoint reached).
+    #: Optimizer steps of the run (also what a finished checkpoint reached). Keeps the default
+    #: run to a few minutes on a 2-core CPU (walkthrough: 3 steps as a demo).
     max_steps: int = 60
     #: Log the loss every this many steps.
     logging_steps: float = 1
@@ -125,24 +133,6 @@ class TrainerSettings(Settings):
         extra = result.pop("extra")
         return {**result, **extra}
 
-    def check_extra_keys(self) -> None:
-        """Fail naming the key when :attr:`extra` holds something ``TrainingArguments`` does not
-        define (a typo would otherwise surface as a TypeError after the model is loaded).
-        Imports transformers."""
-        import dataclasses
-
-        from transformers import TrainingArguments
-
-        defined = {item.name for item in dataclasses.fields(TrainingArguments) if item.init}
-        unknown = sorted(str(key) for key in set(self.extra) - defined)
-        if unknown:
-            raise SettingsError(
-                f"{self.key()}: {', '.join(unknown)} "
-                f"{'is not a field' if len(unknown) == 1 else 'are not fields'} of Hugging Face "
-                f"TrainingArguments ({self.PIPELINE} pipeline; check the spelling in "
-                "conf/*/parameters_training.yml or --params)"
-            )
-
 
 @dataclass(frozen=True)
 class LoraSettings(Settings):
@@ -154,15 +144,18 @@ class LoraSettings(Settings):
 
     #: Train adapters instead of every weight.
     enabled: bool = False
-    #: Rank of the adapters.
+    #: Rank of the adapters (rank, scaling and dropout: the LoRA paper / peft defaults for
+    #: small models).
     r: int = 16
     #: Scaling numerator (the adapters' output is scaled by alpha / r).
     alpha: float = 32
     #: Dropout on the adapters' input.
     dropout: float = 0.05
-    #: Module names to adapt (or one regex / "all-linear"); null: peft's default for the model.
+    #: Module names to adapt (or one regex / "all-linear"); null uses peft's default for the
+    #: architecture (attention projections).
     target_modules: str | tuple[str, ...] | None = None
-    #: Learning rate used instead of ``training.trainer.learning_rate`` when LoRA is on.
+    #: Learning rate used instead of `training.trainer.learning_rate` when LoRA is on: adapters
+    #: train with a larger one than full fine-tuning (1e-4 is peft's usual start).
     learning_rate: float = 1.0e-4
 
     def check(self) -> None:
@@ -185,7 +178,7 @@ class PackingSettings(Settings):
     enabled: bool = True
     #: Close a row after this many examples (null: no limit).
     examples_per_row: int | None = 4
-    #: Close a row before it exceeds this many tokens (null: no limit).
+    #: Close a row before it exceeds this many tokens (null: no limit). GPU: e.g. 2048.
     max_tokens_per_row: int | None = None
 
     def check(self) -> None:
@@ -233,23 +226,33 @@ class TrainingSettings(Settings):
 
     #: Tokenization of the question/answer pairs.
     tokenization: TokenizationSettings = field(default_factory=TokenizationSettings)
-    #: Hugging Face TrainingArguments keys.
+    #: Hugging Face TrainingArguments, defaults from the walkthrough unless noted. Any other
+    #: TrainingArguments field may be added; every key and value is checked by TrainingArguments
+    #: before a training run starts.
     trainer: TrainerSettings = field(default_factory=TrainerSettings)
     #: Stop after this many evaluations without eval-loss improvement; null (or 0) disables it.
     early_stopping_patience: int | None = None
-    #: LoRA adapters instead of full fine-tuning.
+    #: LoRA via peft instead of full fine-tuning; merged into the base weights when saved, so
+    #: evaluation loads one model.
     lora: LoraSettings = field(default_factory=LoraSettings)
-    #: Packing several examples per row.
+    #: Packing: several examples share one row, isolated by restarting position ids (no
+    #: attention across examples; same loss and gradients as one by one), so no compute is
+    #: spent on padding.
     packing: PackingSettings = field(default_factory=PackingSettings)
-    #: The chunked cross-entropy.
+    #: Cross-entropy computed chunk_tokens positions at a time, logits recomputed in backward:
+    #: never materialises tokens x vocabulary fp32 logits (the memory limit of big token budgets
+    #: on GPUs), and projects only labelled (answer) positions onto the vocabulary: same loss,
+    #: ~5% faster on a 2-core CPU (benchmarks/train_throughput.py). It applies
+    #: trainer.label_smoothing_factor and refuses the Trainer loss options it would bypass.
     chunked_loss: ChunkedLossSettings = field(default_factory=ChunkedLossSettings)
-    #: Trainer checkpoints, one folder per run key (parameters, base model, data).
+    #: Trainer checkpoints, one folder per (parameters, base model, data): a rerun resumes
+    #: there.
     checkpoint_dir: str = "data/06_models/checkpoints"
     #: CPU threads for torch; null (or 0) keeps torch's default (all cores).
     torch_threads: int | None = None
     #: Attention kernels while training: sdpa, eager, or flex_attention (a block mask from the
     #: packed position ids, so blocks across examples are skipped; CUDA only: no CPU backward).
-    #: null: the model's own (sdpa). ``benchmarks/gpu_suite.py`` measures them side by side.
+    #: null: the model's own (sdpa). benchmarks/gpu_suite.py measures them side by side.
     attn_implementation: str | None = None
 
     def check_device(self, device_type: str) -> None:

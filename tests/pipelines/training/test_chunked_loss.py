@@ -40,3 +40,51 @@ def test_chunked_loss_equals_model_loss_and_gradients(architecture, chunk_tokens
     assert abs(loss.item() - reference.item()) / reference.item() < 1e-5
     error = (grads(model) - reference_grads).abs().max() / reference_grads.abs().max()
     assert error < 1e-5
+
+
+def test_label_smoothing_matches_torch_and_the_trainers_label_smoother():
+    from transformers.trainer_pt_utils import LabelSmoother
+
+    model = tiny_model("llama")
+    isolate_packed_examples(model)
+    batch = collate_rows(pack_rows(make_examples(), examples_per_row=2, seed=None), 0)
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    labels = batch["labels"]
+    with torch.no_grad():
+        logits = model(**inputs).logits
+        hidden = final_hidden_states(model, inputs)
+        head = model.get_output_embeddings()
+        plain_total, count = chunked_causal_lm_loss(hidden, head, labels, 5)
+        total, _ = chunked_causal_lm_loss(hidden, head, labels, 5, label_smoothing=0.1)
+    reference = torch.nn.functional.cross_entropy(
+        logits[:, :-1].reshape(-1, logits.shape[-1]),
+        labels[:, 1:].reshape(-1),
+        ignore_index=-100,
+        label_smoothing=0.1,
+    )
+    smoother = LabelSmoother(epsilon=0.1)({"logits": logits}, labels, shift_labels=True)
+    loss = (total / count).item()
+    assert loss == pytest.approx(reference.item(), rel=1e-5)
+    assert loss == pytest.approx(smoother.item(), rel=1e-5)
+    assert abs(loss - (plain_total / count).item()) > 1e-3  # smoothing changed the loss
+
+
+def test_the_project_trainer_trains_with_label_smoothing_as_the_hf_trainer_does(tmp_path):
+    """``training.trainer.label_smoothing_factor`` reaches the chunked loss: the training loss
+    changes, and equals the Hugging Face Trainer's own (LabelSmoother) loss."""
+    from llm_finetune.pipelines.training.trainer import make_trainer_class, training_arguments
+
+    model = tiny_model("gpt_neox")
+    isolate_packed_examples(model)
+    batch = collate_rows(pack_rows(make_examples(), examples_per_row=2, seed=None), 0)
+
+    def training_loss(smoothing: float, chunk_tokens: int | None) -> float:
+        training = {"trainer": {"label_smoothing_factor": smoothing, "max_steps": 1}}
+        args = training_arguments(training, str(tmp_path / str(chunk_tokens)), "cpu")
+        trainer = make_trainer_class(chunk_tokens)(model=model, args=args, eval_dataset=[batch])
+        with torch.no_grad():
+            return trainer.compute_loss(model, dict(batch)).item()
+
+    smoothed = training_loss(0.1, chunk_tokens=4)
+    assert smoothed == pytest.approx(training_loss(0.1, chunk_tokens=None), rel=1e-5)
+    assert abs(smoothed - training_loss(0.0, chunk_tokens=4)) > 1e-3

@@ -163,9 +163,9 @@ def test_unreadable_models_become_unavailable_rows(settings, caplog):
 @pytest.mark.parametrize(
     ("path", "key", "message"),
     [
-        ((), "utilization", "infrastructure_sizing: unknown key 'utilization'"),
-        (("models", "7B"), "paramters", "infrastructure_sizing.models.7B: unknown key 'paramters'"),
-        (("gpus", "t4"), "memory", "infrastructure_sizing.gpus.t4: unknown key 'memory'"),
+        ((), "utilization", "infrastructure_sizing.utilization: unknown key \\(training"),
+        (("models", "7B"), "paramters", "infrastructure_sizing.models.7B.paramters: unknown key"),
+        (("gpus", "t4"), "memory", "infrastructure_sizing.gpus.t4.memory: unknown key"),
     ],
 )
 def test_unknown_keys_are_rejected(settings, path, key, message):
@@ -181,7 +181,7 @@ def test_unknown_keys_are_rejected(settings, path, key, message):
 def test_bad_settings_name_the_key(settings):
     bad = copy.deepcopy(settings)
     bad["utilisation"] = 1.5
-    with pytest.raises(ValueError, match="infrastructure_sizing.utilisation must be at most 1"):
+    with pytest.raises(ValueError, match="infrastructure_sizing.utilisation must be a number at "):
         size_infrastructure(ARCHITECTURE, bad)
 
 

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from llm_finetune.config.sweep import SweepSettings
+
 SWEEP_NAMESPACE = "sweep"
 #: ``training`` sections where a swept key need not exist yet (any ``TrainingArguments`` field).
 OPEN_SECTIONS = (("trainer",),)
@@ -48,37 +50,15 @@ class Configuration:
         return f"{SWEEP_NAMESPACE}.{self.name}"
 
 
-#: The keys of the ``sweep`` parameters.
-SWEEP_KEYS = ("configurations", "grid", "training", "evaluation")
-
-
-def check_sweep_keys(sweep: Mapping[str, Any] | None) -> None:
-    """Fail naming the key when ``sweep`` holds one this module does not read (a typo would
-    otherwise be ignored)."""
-    unknown = sorted(set(sweep or {}) - set(SWEEP_KEYS))
-    if unknown:
-        raise ValueError(
-            f"sweep.{unknown[0]}: unknown key (sweep pipeline; known: {', '.join(SWEEP_KEYS)})"
-        )
-
-
 def expand(sweep: Mapping[str, Any]) -> list[Configuration]:
     """The configurations of the ``sweep`` parameters: the listed ones, then the grid's product.
 
-    Names are unique; at least one configuration is required.
+    Names are unique; at least one configuration is required. The block's keys and their types
+    are :class:`llm_finetune.config.SweepSettings`' (unknown keys fail, naming the key).
     """
-    check_sweep_keys(sweep)
+    SweepSettings.from_params(sweep)
     listed = sweep.get("configurations") or []
     grid = sweep.get("grid") or {}
-    if not isinstance(listed, list | tuple):
-        raise ValueError(
-            f"sweep.configurations must be a list of override mappings, got {listed!r}"
-        )
-    if not isinstance(grid, Mapping):
-        raise ValueError(
-            f"sweep.grid must be a mapping of value lists, got {grid!r} (a list of "
-            "configurations goes in sweep.configurations)"
-        )
     configurations = [_listed(item, index) for index, item in enumerate(listed)]
     configurations += _product(grid)
     if not configurations:

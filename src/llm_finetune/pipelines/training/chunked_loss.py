@@ -15,12 +15,19 @@ from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
 
 
 def chunked_causal_lm_loss(
-    hidden_states: Any, lm_head: Any, labels: Any, chunk_tokens: int = 4096
+    hidden_states: Any,
+    lm_head: Any,
+    labels: Any,
+    chunk_tokens: int = 4096,
+    label_smoothing: float = 0.0,
 ) -> tuple[Any, Any]:
     """Summed next-token cross-entropy and the number of labelled tokens.
 
     ``hidden_states`` [batch, seq, hidden] from the decoder, ``lm_head`` the output projection,
     ``labels`` [batch, seq] with -100 where no loss is taken (shifted here, like the HF loss).
+    ``label_smoothing``: ``training.trainer.label_smoothing_factor``; per labelled token
+    ``(1 - e) * nll + e * mean over the vocabulary of -log p``, as torch's ``cross_entropy`` and
+    the Trainer's ``LabelSmoother`` compute it.
     """
     import torch
     from torch.utils.checkpoint import checkpoint
@@ -32,7 +39,9 @@ def chunked_causal_lm_loss(
 
     def chunk_loss(h: Any, t: Any) -> Any:
         logits = lm_head(h).float()
-        return torch.nn.functional.cross_entropy(logits, t, reduction="sum")
+        return torch.nn.functional.cross_entropy(
+            logits, t, reduction="sum", label_smoothing=label_smoothing
+        )
 
     total = hidden.new_zeros((), dtype=torch.float32)
     for start in range(0, targets.numel(), chunk_tokens):

@@ -1,6 +1,7 @@
 """What the infrastructure sizing starts from: its checked settings
-(``params:infrastructure_sizing``, conf/base/parameters_infrastructure.yml) and each listed
-model's parameter count.
+(``params:infrastructure_sizing``, typed by
+:class:`llm_finetune.config.InfrastructureSizingSettings`) and each listed model's parameter
+count.
 
 transformers and torch are imported inside the functions that build configs.
 """
@@ -13,18 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SETTINGS_KEY = "infrastructure_sizing"
-_SETTINGS = (
-    "models",
-    "utilisation",
-    "training_tokens",
-    "overhead_factor",
-    "lora_trainable_fraction",
-    "gpus",
-)
-COUNT_KEYS = ("parameters", "config", "config_path", "from_base_model")
-_MODEL_KEYS = ("source", *COUNT_KEYS)
-_GPU_KEYS = ("name", "count", "memory_gb", "dense_tflops", "peak_note", "instances")
+from llm_finetune.config.sizing import COUNT_KEYS, InfrastructureSizingSettings
 
 
 @dataclass(frozen=True)
@@ -52,34 +42,34 @@ class UnavailableModel(ValueError):
     """A listed model whose parameter count cannot be read: its row is marked unavailable."""
 
 
+#: The sizing's numeric settings (floats for the formulas).
+_NUMBERS = ("utilisation", "training_tokens", "overhead_factor", "lora_trainable_fraction")
+
+
 def check_sizing_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """The validated settings, GPUs as :class:`GpuOption` by total memory (stable: at equal memory
-    in the listed order). Raises ``ValueError`` naming a key that is unknown, missing or bad.
+    """The settings checked by :class:`InfrastructureSizingSettings` (which fails naming a key
+    that is unknown, missing or bad), as the sizing reads them: GPUs as :class:`GpuOption` by
+    total memory (stable: at equal memory in the listed order).
 
     Model entries are only checked for unknown keys here: any other problem with one makes its
     row unavailable (see :func:`count_parameters`), not the whole table.
     """
-    where = SETTINGS_KEY
-    _check_keys(settings, _SETTINGS, where, required=_SETTINGS)
-    models = settings["models"]
-    if not isinstance(models, Mapping) or not models:
-        raise ValueError(f"{where}.models must map model names to entries")
-    for name, entry in models.items():
-        if isinstance(entry, Mapping):
-            _check_keys(entry, _MODEL_KEYS, f"{where}.models.{name}")
-    gpus = settings["gpus"]
-    if not isinstance(gpus, Mapping) or not gpus:
-        raise ValueError(f"{where}.gpus must map GPU keys to entries")
-    options = [_gpu_option(str(key), entry, f"{where}.gpus.{key}") for key, entry in gpus.items()]
-    fraction = settings["lora_trainable_fraction"]
+    checked = InfrastructureSizingSettings.from_params(settings)
+    options = [
+        GpuOption(
+            key=key,
+            name=gpu.name,
+            count=gpu.count,
+            memory_gb=float(gpu.memory_gb),
+            dense_tflops=float(gpu.dense_tflops),
+            peak_note=gpu.peak_note or "",
+            instances=gpu.instances,
+        )
+        for key, gpu in checked.gpu_settings().items()
+    ]
     return {
-        "models": dict(models),
-        "utilisation": _number(settings["utilisation"], f"{where}.utilisation", 0, 1),
-        "training_tokens": _number(settings["training_tokens"], f"{where}.training_tokens", 0),
-        "overhead_factor": _number(
-            settings["overhead_factor"], f"{where}.overhead_factor", 1, at_least=True
-        ),
-        "lora_trainable_fraction": _number(fraction, f"{where}.lora_trainable_fraction", 0, 1),
+        **{name: float(getattr(checked, name)) for name in _NUMBERS},
+        "models": dict(checked.models),
         "gpus": sorted(options, key=lambda option: option.total_memory_gb),
     }
 
@@ -165,52 +155,3 @@ def unavailable_reason(error: Exception) -> str:
         return str(error)
     first_line = (str(error).strip().splitlines() or [""])[0]
     return f"{type(error).__name__}: {first_line}"[:300]  # transformers' can be pages long
-
-
-def _gpu_option(key: str, entry: Any, where: str) -> GpuOption:
-    _check_keys(entry, _GPU_KEYS, where, required=("name", "memory_gb", "dense_tflops"))
-    count = entry.get("count", 1)
-    if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        raise ValueError(f"{where}.count must be a positive integer, got {count!r}")
-    instances = entry.get("instances") or []
-    if isinstance(instances, str) or not all(isinstance(i, str) for i in instances):
-        raise ValueError(f"{where}.instances must be a list of strings, got {instances!r}")
-    return GpuOption(
-        key=key,
-        name=str(entry["name"]),
-        count=count,
-        memory_gb=_number(entry["memory_gb"], f"{where}.memory_gb", 0),
-        dense_tflops=_number(entry["dense_tflops"], f"{where}.dense_tflops", 0),
-        peak_note=str(entry.get("peak_note") or ""),
-        instances=tuple(instances),
-    )
-
-
-def _check_keys(
-    mapping: Any, known: tuple[str, ...], where: str, required: tuple[str, ...] = ()
-) -> None:
-    if not isinstance(mapping, Mapping):
-        raise ValueError(f"{where} must be a mapping, got {mapping!r}")
-    for key in mapping:
-        if key not in known:
-            raise ValueError(f"{where}: unknown key {key!r} (known: {', '.join(known)})")
-    missing = [key for key in required if key not in mapping]
-    if missing:
-        raise ValueError(f"{where}: missing key(s) {', '.join(missing)}")
-
-
-def _number(
-    value: Any, where: str, low: float, high: float | None = None, at_least: bool = False
-) -> float:
-    """``value`` as a finite float above ``low`` (or equal, ``at_least``), at most ``high``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where} must be a number, got {value!r}") from None
-    too_low = number < low if at_least else number <= low
-    if isinstance(value, bool) or not math.isfinite(number) or too_low:
-        bound = "at least" if at_least else "above"
-        raise ValueError(f"{where} must be a number {bound} {low}, got {value!r}")
-    if high is not None and number > high:
-        raise ValueError(f"{where} must be at most {high}, got {value!r}")
-    return number

@@ -1,12 +1,10 @@
-"""The project's ``Trainer`` (the HF Trainer plus an exact real-token count and an optional
-chunked loss, see ``chunked_loss.py``) and its ``TrainingArguments``."""
+"""The project's ``Trainer``: the HF Trainer plus an exact real-token count and an optional
+chunked loss (``chunked_loss.py``). Its ``TrainingArguments`` come from
+:func:`llm_finetune.config.trainer_arguments.training_arguments` (re-exported here)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from llm_finetune.config import TrainingSettings
+from llm_finetune.config.trainer_arguments import training_arguments
 from llm_finetune.pipelines.training.chunked_loss import (
     chunked_causal_lm_loss,
     final_hidden_states,
@@ -20,7 +18,9 @@ def make_trainer_class(chunk_tokens: int | None = None) -> type:
     ``trained_counts`` sums the collator's counts (real tokens, examples, squared example lengths)
     over the batches this process actually trained on (batches the DataLoader fetched ahead but
     never trained are not counted).
-    With ``chunk_tokens``, the loss is computed that many positions at a time.
+    With ``chunk_tokens``, the loss is computed that many positions at a time, with the
+    arguments' ``label_smoothing_factor`` (the loss options it does not apply are refused when the
+    arguments are built: ``config/trainer_arguments.py``).
     """
     from transformers import Trainer
 
@@ -46,7 +46,8 @@ def make_trainer_class(chunk_tokens: int | None = None) -> type:
             labels = inputs.pop("labels")
             hidden = final_hidden_states(model, inputs)
             head = self.accelerator.unwrap_model(model).get_output_embeddings()
-            total, count = chunked_causal_lm_loss(hidden, head, labels, chunk_tokens)
+            smoothing = self.args.label_smoothing_factor
+            total, count = chunked_causal_lm_loss(hidden, head, labels, chunk_tokens, smoothing)
             # Like the HF loss: the mean over the labelled tokens of the whole accumulated batch.
             denominator = count if num_items_in_batch is None else num_items_in_batch
             loss = total / denominator
@@ -60,32 +61,4 @@ def make_trainer_class(chunk_tokens: int | None = None) -> type:
     return ProjectTrainer
 
 
-def training_arguments(
-    training: TrainingSettings | Mapping[str, Any], output_dir: str, device_type: str
-) -> Any:
-    """The run's ``TrainingArguments`` from the training settings (or ``params:training``): the
-    trainer keywords the settings yield (:meth:`TrainingSettings.trainer_kwargs`: the ``trainer``
-    block with the effective learning rate), step-wise evaluation and saving, bf16 where the
-    device runs it fast, and the launcher's process group under torchrun / accelerate launch.
-
-    Fails naming the key, before any argument is built, when ``training.trainer`` holds a key
-    ``TrainingArguments`` does not define."""
-    from transformers import TrainingArguments
-
-    from llm_finetune import distributed
-    from llm_finetune.hardware import fast_bf16_supported
-
-    settings = TrainingSettings.from_params(training)
-    settings.trainer.check_extra_keys()
-    # Under torchrun / accelerate launch: DDP over gloo without CUDA (NCCL with it).
-    trainer_args = distributed.launcher_trainer_args(settings.trainer_kwargs(), device_type)
-    return TrainingArguments(
-        output_dir=output_dir,
-        eval_strategy="steps",
-        save_strategy="steps",
-        bf16=fast_bf16_supported(device_type),
-        report_to="none",
-        remove_unused_columns=False,
-        dataloader_pin_memory=device_type == "cuda",
-        **trainer_args,
-    )
+__all__ = ["make_trainer_class", "training_arguments"]
