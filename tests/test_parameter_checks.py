@@ -119,3 +119,52 @@ def test_every_typed_settings_block_is_checked_whether_or_not_the_run_trains(
     for trains in (False, True):
         with pytest.raises(ValueError, match=message.replace(".", r"\.").replace("(", r"\(")):
             check_parameters({**GOOD, section: {**GOOD.get(section, {}), **values}}, trains=trains)
+
+
+def test_a_run_trains_when_it_holds_the_fine_tune_node():
+    from llm_finetune.parameter_checks import trains
+    from llm_finetune.pipeline_registry import register_pipelines
+
+    pipelines = register_pipelines()
+    assert trains(node.name for node in pipelines["training"].nodes)
+    assert trains(node.name for node in pipelines["__default__"].nodes)
+    assert not trains(node.name for node in pipelines["data_engineering"].nodes)
+    assert not trains(node.name for node in pipelines["evaluation"].nodes)
+    assert trains(["sweep.lora_r8.fine_tune"])  # a sweep configuration's copy
+
+
+def test_the_parameter_check_imports_no_pipeline_code():
+    import subprocess
+
+    code = (
+        "import sys; import llm_finetune.parameter_checks; "
+        "print(sorted(m for m in sys.modules if m.startswith('llm_finetune.pipelines') "
+        "or m in ('torch', 'transformers')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_a_wrong_typed_trainer_value_stops_a_run_before_any_node_naming_it(
+    tmp_path, monkeypatch
+):
+    """``kedro run --params training.trainer.label_smoothing_factor=abc`` fails in < 30 s."""
+    import time
+
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    project = copy_project(tmp_path / "project", experiment="test_parameter_checks")
+    monkeypatch.setattr(sys, "path", list(sys.path))  # bootstrap_project edits both
+    monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+    bootstrap_project(project)
+    runtime_params = {"training": {"trainer": {"label_smoothing_factor": "abc"}}}
+    started = time.perf_counter()
+    with KedroSession.create(project_path=project, runtime_params=runtime_params) as session:
+        with pytest.raises(ValueError, match=r"^training\.trainer\.label_smoothing_factor must"):
+            session.run()
+    assert time.perf_counter() - started < 30
+    written = [p for p in (project / "data").rglob("*") if p.is_file() and "01_raw" not in p.parts]
+    assert written == [], "no node ran: nothing was written and no model was loaded"

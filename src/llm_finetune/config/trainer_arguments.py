@@ -42,6 +42,20 @@ CHUNKED_LOSS_BYPASSES: dict[str, tuple[tuple[Any, ...], str]] = {
 }
 
 
+#: ``TrainingArguments`` fields the project sets itself (:func:`training_arguments`), so not
+#: ``training.trainer`` keys: evaluation and saving by steps (the checkpoints and early stopping
+#: rely on them), bf16 where the device runs it fast, no reporting (MLflow is the tracking hook's).
+PROJECT_SET = (
+    "output_dir",
+    "eval_strategy",
+    "save_strategy",
+    "bf16",
+    "report_to",
+    "remove_unused_columns",
+    "dataloader_pin_memory",
+)
+
+
 def training_arguments(
     training: TrainingSettings | Mapping[str, Any], output_dir: str, device_type: str
 ) -> Any:
@@ -100,6 +114,12 @@ def check_trainer_keys(training: TrainingSettings) -> None:
             f"TrainingArguments ({TRAINING} pipeline; check the spelling in "
             "conf/*/parameters_training.yml or --params)"
         )
+    for key in PROJECT_SET:
+        if key in trainer:
+            raise SettingsError(
+                f"{TRAINER}.{key}: set by the project, not a setting (config/trainer_arguments.py"
+                f" PROJECT_SET: {', '.join(PROJECT_SET)}) ({TRAINING} pipeline)"
+            )
     for key, value in trainer.items():
         if not matches(value, hints[key]):
             raise SettingsError(
