@@ -147,9 +147,7 @@ def test_the_parameter_check_imports_no_pipeline_code():
     assert result.stdout.strip() == "[]"
 
 
-def test_a_wrong_typed_trainer_value_stops_a_run_before_any_node_naming_it(
-    tmp_path, monkeypatch
-):
+def test_a_wrong_typed_trainer_value_stops_a_run_before_any_node_naming_it(tmp_path, monkeypatch):
     """``kedro run --params training.trainer.label_smoothing_factor=abc`` fails in < 30 s."""
     import time
 

@@ -44,6 +44,15 @@ def test_a_bad_trainer_value_fails_naming_its_key(trainer, message):
         check_training_arguments(settings, "cpu")
 
 
+def test_the_readmes_fsdp_settings_pass_the_type_check():
+    """``fsdp`` is annotated ``str | None``; TrainingArguments takes true (and lists) as well."""
+    trainer = {"fsdp": True, "fsdp_config": {"version": 2, "activation_checkpointing": True}}
+    check_trainer_keys(TrainingSettings.from_params({"trainer": trainer}))
+    check_trainer_keys(TrainingSettings.from_params({"trainer": {"fsdp": ["full_shard"]}}))
+    with pytest.raises(SettingsError, match=r"^training\.trainer\.fsdp must be true or false or"):
+        check_trainer_keys(TrainingSettings.from_params({"trainer": {"fsdp": 3}}))
+
+
 def test_good_trainer_values_of_any_training_arguments_field_pass():
     trainer = {"label_smoothing_factor": 0.1, "torch_compile": False, "eval_delay": 0}
     check_training_arguments(TrainingSettings.from_params({"trainer": trainer}), "cpu")

@@ -42,6 +42,10 @@ CHUNKED_LOSS_BYPASSES: dict[str, tuple[tuple[Any, ...], str]] = {
 }
 
 
+#: Fields whose ``TrainingArguments.__post_init__`` accepts more than their annotation says (in
+#: transformers 5): ``fsdp`` is annotated ``str | None`` but ``_process_fsdp_args`` takes true and
+#: lists of options too (the README's ``training.trainer.fsdp=true``).
+WIDER_THAN_ANNOTATED: dict[str, Any] = {"fsdp": bool | str | list[str] | None}
 #: ``TrainingArguments`` fields the project sets itself (:func:`training_arguments`), so not
 #: ``training.trainer`` keys: evaluation and saving by steps (the checkpoints and early stopping
 #: rely on them), bf16 where the device runs it fast, no reporting (MLflow is the tracking hook's).
@@ -148,7 +152,7 @@ def _training_arguments_fields() -> dict[str, Any]:
     """``TrainingArguments``' init fields -> their annotations (evaluated)."""
     from transformers import TrainingArguments
 
-    hints = typing.get_type_hints(TrainingArguments)
+    hints = {**typing.get_type_hints(TrainingArguments), **WIDER_THAN_ANNOTATED}
     return {
         item.name: hints[item.name] for item in dataclasses.fields(TrainingArguments) if item.init
     }
