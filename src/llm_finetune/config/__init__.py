@@ -1,6 +1,6 @@
 """Typed settings per concern, built from the parameters at the node boundary.
 
-Each class is a frozen dataclass whose fields have a default (conf/base's value) and a doc
+Each class is a frozen dataclass whose fields have a default and a doc
 comment; ``Cls.from_params(params_block, where=...)`` builds and checks it, failing with a
 :class:`SettingsError` (a ``ValueError``) that names the full key and the pipeline::
 

@@ -239,7 +239,7 @@ def matches(value: Any, annotation: Any) -> bool:
         if origin is typing.Literal and value in typing.get_args(option):
             return True
         if isinstance(option, type) and issubclass(option, enum.Enum):
-            if isinstance(value, option) or value in {member.value for member in option}:
+            if isinstance(value, option) or any(value == member.value for member in option):
                 return True
         elif isinstance(option, type) and origin is None and option not in _PLAIN:
             if isinstance(value, option):

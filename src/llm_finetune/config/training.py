@@ -2,8 +2,8 @@
 ``SFTConfig``: :class:`TokenizationSettings`, :class:`TrainerSettings`, :class:`LoraSettings`,
 :class:`PackingSettings`, :class:`ChunkedLossSettings`, and :class:`TrainingSettings` holding them.
 
-The defaults are conf/base/parameters_training.yml's values (a test keeps the two equal), so
-``TrainingSettings()`` is the default run. Derived settings live here, not in the nodes: the
+conf/base/parameters_training.yml is generated from these classes (``config/defaults.py``),
+so ``TrainingSettings()`` is the default run. Derived settings live here, not in the nodes: the
 learning rate the Trainer uses (:attr:`TrainingSettings.effective_learning_rate`: LoRA's when
 LoRA is on) and the ``TrainingArguments`` keywords (:meth:`TrainingSettings.trainer_kwargs`).
 """
@@ -207,7 +207,7 @@ class TrainingSettings(Settings):
 
     Build it with ``TrainingSettings.from_params(params["training"], where="training")``:
     unknown keys and unusable values fail naming the full key (``training.lora.rnk: unknown key
-    (training pipeline; known: ...)``); keys left out take the defaults (conf/base's values).
+    (training pipeline; known: ...)``); keys left out take the defaults.
     ``training.trainer`` may hold any ``TrainingArguments`` field (see :class:`TrainerSettings`).
     """
 
