@@ -122,7 +122,7 @@ def _settings_lines(settings_class: type[Settings], values: Mapping[str, Any], i
     for name, value in values.items():
         doc = docs.get(name, "")
         block = name in nested or (isinstance(value, Mapping) and bool(value))
-        if block or after_block:
+        if (block or after_block) and lines:
             lines.append("")  # blank lines around each block
         after_block = block
         lines += _comment(doc, indent)
