@@ -5,6 +5,11 @@ later with ``--params data_engineering.max_rows=...``, so B's versions are newer
 has saved its splits, "the latest version" of ``train_qa`` & co. is B's: unpinned, A's
 ``build_data_quality_report`` read B's splits and failed ("row accounting broken"), and a training
 node would have trained on B's data without a word.
+
+The interleavings are forced with Kedro hooks that only start the other run (the real ``kedro run``
+CLI, in a subprocess) at the worst moment and wait for it; nothing of either run is replaced. Each
+test fails on the code before ``llm_finetune.run_versions`` (checked against ca03763), except the
+one started "at once", which depends on the scheduler.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
-from tests.mlflow_support import copy_project, experiment_id, tracking_client
+from tests.mlflow_support import copy_project, experiment_id, save_tiny_model, tracking_client
 
 SPLITS = ("train_qa", "validation_qa", "test_qa")
 B_MAX_ROWS = 20
@@ -157,3 +162,48 @@ def test_two_runs_started_at_once_both_succeed_with_their_own_outputs(tmp_path):
         assert {tags[name] for name in (*SPLITS, "data_quality_report")} == {version}
     kept = sorted(report["report"]["rows_kept"] for report in reports)
     assert kept[0] <= B_MAX_ROWS < kept[1]
+
+
+class DataEngineeringBeside:
+    """Runs data_engineering again (``max_rows=20``, a subprocess) just before the training run
+    loads ``train_qa``: newer splits appear after the training run started, before it reads
+    them."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self.done = False
+
+    @hook_impl
+    def before_dataset_loaded(self, dataset_name: str) -> None:
+        if dataset_name == "train_qa" and not self.done:
+            _finish(_start(self.project, B_MAX_ROWS))
+            self.done = True
+
+
+def test_a_training_run_tokenizes_the_splits_that_were_latest_when_it_started(tmp_path):
+    """Without the pinning the training run would tokenize (and train on) the splits of the
+    data_engineering run that finished after it started, without a word; with it, it reads the
+    splits that were the latest when it started, and its lineage tags say which."""
+    project = copy_project(tmp_path / "project", "pinned_inputs")
+    model_dir = save_tiny_model(tmp_path / "tiny_model")
+    _finish(_start(project, 40))
+    (earlier,) = _versions(project, "train_qa")
+    with pytest.MonkeyPatch.context() as patch:  # bootstrap_project edits sys.path and PYTHONPATH
+        patch.setattr(sys, "path", list(sys.path))
+        patch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
+        patch.setenv("LLM_FINETUNE_TRACKING", "on")
+        patch.chdir(project)
+        bootstrap_project(project)
+        params = {"model": {"base": str(model_dir)}}
+        with KedroSession.create(project_path=project, runtime_params=params) as session:
+            session._hook_manager.register(DataEngineeringBeside(project))
+            training = session.store["session_id"]
+            free = session.run(pipeline_names=["training"], to_nodes=["tokenize_datasets"])
+    assert len(_versions(project, "train_qa")) == 2  # the newer splits are there
+    stats = free["tokenization_stats"].load()
+    for name in ("train", "validation"):
+        tokenized = stats[name]["examples"] + stats[name]["dropped_prompt_too_long"]
+        assert tokenized == _outputs_of(project, earlier)[f"{name}_qa"].height, name
+    tags = _version_tags(project, training)
+    assert tags["train_qa"] == tags["validation_qa"] == earlier
+    assert tags["tokenized_train"] == training
