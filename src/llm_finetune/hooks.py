@@ -10,7 +10,8 @@ MLflow client on the run kedro-mlflow started:
 - metrics, per-step histories and artifacts: as each catalog entry's ``metadata: {tracking: ...}``
   says (vocabulary: conf/base/catalog.yml, :mod:`llm_finetune.tracking.catalog`), so a new report
   is tracked by a catalog change alone;
-- tags ``dataset_version.<name>`` (every versioned dataset loaded or saved) and
+- tags ``dataset_version.<name>`` (every versioned dataset loaded or saved, and, when the run
+  starts, the versions pinned for its inputs: :mod:`llm_finetune.run_versions`) and
   ``base_model.source``;
 - one nested run per sweep configuration (``sweep.<configuration>.*`` datasets), with that
   configuration's ``training.*`` parameters, metrics and artifacts
@@ -30,6 +31,7 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from llm_finetune.run_versions import pinned_inputs
 from llm_finetune.tracking.catalog import tracked_entries
 from llm_finetune.tracking.params import NodeParameters, ParameterTooLong
 from llm_finetune.tracking.recorder import RunRecorder
@@ -73,6 +75,7 @@ class ExperimentTracking:
         server, experiment = hook.mlflow_config.server, hook.mlflow_config.tracking.experiment
         runs = Runs(MlflowClient(tracking_uri=server.mlflow_tracking_uri), hook.run_id)
         self._recorder = RunRecorder(runs, catalog, tracked, NodeParameters(hook))
+        _safely(self._recorder.input_versions, pinned_inputs(catalog, pipeline.inputs()))
         logger.info(
             "MLflow run %s in experiment %r at %s",
             hook.run_id,

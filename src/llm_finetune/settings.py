@@ -5,6 +5,7 @@ from llm_finetune.distributed import RankZeroDataCatalog
 from llm_finetune.hooks import ExperimentTracking
 from llm_finetune.parameter_checks import ParameterChecks
 from llm_finetune.run_parameters import RunParameters
+from llm_finetune.run_versions import RunVersions
 
 CONFIG_LOADER_CLASS = LayeredConfigLoader
 CONFIG_LOADER_ARGS = {
@@ -25,7 +26,9 @@ DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow", "kedro_mlflow")
 # tracking on (conf/base/mlflow.yml; LLM_FINETUNE_TRACKING=off disables it; rank 0 only).
 # Bad settings fail before any node runs (and so before any model is loaded).
 # RunParameters: the sweep's configurations come from the run's parameters (--env, --params).
-HOOKS = (RunParameters(), ParameterChecks(), ExperimentTracking())
+# RunVersions: each run reads the versions it saved and those its inputs had when it started, so
+# runs started side by side never read each other's outputs (run first: the others see the pins).
+HOOKS = (RunVersions(), RunParameters(), ParameterChecks(), ExperimentTracking())
 
 # Under torchrun / accelerate launch every process runs the pipeline; only rank 0 saves catalog
 # outputs, the other ranks keep them in memory for their downstream nodes.

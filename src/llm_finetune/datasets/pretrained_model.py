@@ -101,7 +101,14 @@ class PretrainedModelDataset(AbstractDataset[None, ModelAndTokenizer]):
             self._wait_for_cache(resolved, source_fingerprint)
             where = f"cache {resolved.cache} (written by local rank 0)"
             return self._load_dir(resolved.cache, where, started)
-        converted = self._convert_and_cache(resolved, source_fingerprint, started)
+        # Runs started together: one converts, the others wait for it and read its cache.
+        from llm_finetune.datasets.model_cache import cache_lock
+
+        with cache_lock(resolved.cache):
+            if cache_written(resolved.cache, source_fingerprint):
+                where = f"cache {resolved.cache} (written by another run meanwhile)"
+                return self._load_dir(resolved.cache, where, started)
+            converted = self._convert_and_cache(resolved, source_fingerprint, started)
         # Return what the cache holds, so the first run and every later one see the same model.
         return self._load_dir(resolved.cache, f"fresh cache {resolved.cache}", converted)
 

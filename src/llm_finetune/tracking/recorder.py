@@ -5,8 +5,9 @@ asks of each saved output, and the sweep's own records.
 Tags:
 
 - ``dataset_version.<name>``: the catalog version of a versioned dataset (``train_qa``,
-  ``fine_tuned_model``, ...), read with the public ``AbstractVersionedDataset.resolve_load_version``
-  / ``resolve_save_version``;
+  ``fine_tuned_model``, ...): the versions the run pinned for its inputs when it started
+  (:mod:`llm_finetune.run_versions`), then each version loaded or saved, read with the public
+  ``AbstractVersionedDataset.resolve_load_version`` / ``resolve_save_version``;
 - ``base_model.source``: the ``source`` of ``base_model``'s catalog entry (hub id, model directory
   or GGUF file).
 """
@@ -47,6 +48,11 @@ class RunRecorder:
         for key, text in new.tags.items():
             self.runs.set_tag(self.runs.run_id, key, text)
         self.runs.log_params(self.runs.run_id, new.params)
+
+    def input_versions(self, versions: dict[str, str]) -> None:
+        """The versions pinned for the run's inputs when it started (dataset name -> version)."""
+        for dataset_name, version in versions.items():
+            self.runs.tag_version(dataset_name, version)
 
     def dataset_version(self, dataset_name: str, saved: bool) -> None:
         """The version of a dataset just loaded or saved (and the base model's source)."""

@@ -355,6 +355,7 @@ def test_torchrun_two_processes_match_one_process_with_the_same_global_batch(tmp
     assert result.returncode == 0, output[-6000:]
     for rank in (0, 1):  # both processes trained, as one DDP job
         assert f"process rank {rank} of world size 2" in output, output[-6000:]
+    assert "(latest at start, from rank 0)" in output  # rank 1 read the splits rank 0 pinned
 
     # Exactly one version of every versioned output: rank 1 wrote none, and no half-written model.
     outputs = _versioned_training_outputs(project)

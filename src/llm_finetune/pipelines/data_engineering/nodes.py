@@ -70,9 +70,8 @@ def normalise_schema(
         non_string_value=pl.col("_non_string").sum(),
         missing_value=(pl.col("_missing") & ~pl.col("_non_string")).sum(),
     ).row(0, named=True)
-    kept = frame.filter(~pl.col("_non_string") & ~pl.col("_missing")).drop(
-        "_non_string", "_missing"
-    )
+    dropped = pl.col("_non_string") | pl.col("_missing")
+    kept = frame.filter(~dropped).drop("_non_string", "_missing")
     return kept, {"schema": schema.name, **{k: int(v) for k, v in counts.items()}}
 
 
