@@ -187,42 +187,53 @@ METRICS: tuple[Metric, ...] = (
 
 def get(name: str) -> Metric:
     """The metric called ``name``."""
-    for metric in METRICS:
+    for metric in registered():
         if metric.name == name:
             return metric
     raise KeyError(f"no metric {name!r}; registered: {[m.name for m in METRICS]}")
 
 
 def check(registered: Iterable[Metric]) -> None:
-    """Fail unless every name, and every output name within one output, is used once."""
+    """Fail unless every name, and every output name within one output, is used once (a column
+    is not ``answer``: the table's ``<model>_answer`` holds the answer itself)."""
     registered = list(registered)
     for field in ("name", "column", "summary", "difference", "sweep"):
         names = [getattr(m, field) for m in registered if getattr(m, field) is not None]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"metric {field} names used twice in the registry: {repeated}")
+    if any(m.column == "answer" for m in registered):
+        raise ValueError("a metric's column is not 'answer': <model>_answer is the answer text")
+
+
+def registered() -> tuple[Metric, ...]:
+    """:data:`METRICS`, checked (every report reads the registry through here)."""
+    check(METRICS)
+    return METRICS
 
 
 def table_metrics() -> list[Metric]:
     """The metrics with a comparison table column, in the table's column order."""
-    return _placed([m for m in METRICS if m.column], "column_position")
+    return _placed([m for m in registered() if m.column], "column_position")
 
 
 def summary_metrics() -> list[Metric]:
     """The metrics of ``evaluation_metrics[<model>]``, in its key order."""
-    return _placed([m for m in METRICS if m.summary], "summary_position")
+    return _placed([m for m in registered() if m.summary], "summary_position")
 
 
 def paired_metrics() -> list[Metric]:
     """The metrics with a paired difference: per-answer, then answer-set, then test-split ones."""
     levels = list(Level)
-    paired = [m for m in METRICS if m.difference]
+    paired = [m for m in registered() if m.difference]
     return sorted(paired, key=lambda m: levels.index(m.level))
 
 
 def shown(where: str) -> list[Metric]:
     """The metrics shown ``where`` (``html``, ``plot`` or ``sweep``), in registry order."""
-    return [m for m in METRICS if getattr(m, where)]
+    if where not in ("html", "plot", "sweep"):
+        raise ValueError(f"metrics are shown in 'html', 'plot' or 'sweep', not {where!r}")
+    return [m for m in registered() if getattr(m, where)]
 
 
 def _placed(selected: list[Metric], position: str) -> list[Metric]:
