@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from llm_finetune.pipelines.evaluation import metrics
+from llm_finetune.pipelines.evaluation import metrics, registry
+from llm_finetune.pipelines.evaluation.answers import Answer
 from llm_finetune.pipelines.evaluation.metrics import (
     corpus_bleu,
     distinct_n,
     exact_match,
     has_repetition_loop,
     normalize_answer,
-    per_row_scores,
     rouge_l,
     sentence_bleu,
-    summarize_generation_metrics,
     token_f1,
 )
+from llm_finetune.pipelines.evaluation.summary import summarize_model
 
 # ---------------------------------------------------------------- normalisation / exact match
 
@@ -252,15 +252,24 @@ def test_distinct_n_does_not_cross_text_boundaries_and_handles_empty() -> None:
 # ---------------------------------------------------------------- aggregates
 
 
-def test_summarize_generation_metrics_two_rows() -> None:
-    predictions = ["the cat sat", "pain pain pain pain"]
-    references = ["the cat sat", "chest pain"]
-    result = summarize_generation_metrics(predictions, references, [True, False])
+def answer(text: str, reference: str, ended_with_eos: bool = True) -> Answer:
+    return Answer("Q?", reference, text, ended_with_eos, new_tokens=3)
+
+
+PERPLEXITY = {"perplexity": float("nan"), "tokens": 0}
+
+
+def test_model_summary_of_two_answers() -> None:
+    answers = [
+        answer("the cat sat", "the cat sat"),
+        answer("pain pain pain pain", "chest pain", ended_with_eos=False),
+    ]
+    result = summarize_model(answers, PERPLEXITY)
     expected = {
         "exact_match": 0.5,  # (1 + 0) / 2
         # row 2: overlap 1, P = 1/4, R = 1/2 -> F1 = 2 * (1/8) / (3/4) = 1/3; mean (1 + 1/3) / 2
         "token_f1": 2 / 3,
-        "bleu": 100 * (4 / 105) ** 0.25,  # see test_corpus_bleu_hand_computed
+        "bleu": 100 * (4 / 105) ** 0.25,  # corpus BLEU: see test_corpus_bleu_hand_computed
         # row 2: LCS 1, P = 1/4, R = 1/2 -> F = 1/3; mean (1 + 1/3) / 2
         "rouge_l": 2 / 3,
         "eos_rate": 0.5,
@@ -268,28 +277,37 @@ def test_summarize_generation_metrics_two_rows() -> None:
         # bigrams: (the,cat) (cat,sat) + (pain,pain) x3 -> 3 unique / 5 total
         "distinct_2": 0.6,
         "n": 2.0,
+        "mean_new_tokens": 3.0,
+        "perplexity": None,  # NaN is not JSON
+        "perplexity_tokens": 0,
     }
-    assert set(result) == set(expected)
+    assert list(result) == list(expected)  # the order evaluation_metrics has always had
     assert result == pytest.approx(expected)
 
 
-def test_summarize_generation_metrics_errors() -> None:
-    with pytest.raises(ValueError, match="at least one"):
-        summarize_generation_metrics([], [], [])
-    with pytest.raises(ValueError, match="same length"):
-        summarize_generation_metrics(["a", "b"], ["a"], [True, True])
-    with pytest.raises(ValueError, match="same length"):
-        summarize_generation_metrics(["a", "b"], ["a", "b"], [True])
+def test_model_summary_needs_an_answer() -> None:
+    with pytest.raises(ValueError, match="at least one answer"):
+        summarize_model([], PERPLEXITY)
 
 
-def test_per_row_scores() -> None:
-    scores = per_row_scores("The cat sat.", "the cat sat")
+def test_per_answer_scores() -> None:
+    scored = answer("The cat sat.", "the cat sat")
+    scores = {m.column: m.value(scored) for m in registry.table_metrics()}
     # EM / F1 / ROUGE ignore case and punctuation -> 1.0 each.
     # BLEU (13a, case-sensitive): "The cat sat ." vs "the cat sat":
     # p1 = 2/4, p2 = 1/3, p3 = 0/2 -> 1/(2*2), p4 = 0/1 -> 1/(4*1); BP = 1 (4 > 3 tokens)
     # BLEU = 100 * (1/2 * 1/3 * 1/4 * 1/4)^(1/4) = 100 * (1/96)^(1/4)
-    assert set(scores) == {"exact_match", "token_f1", "bleu", "rouge_l"}
+    assert list(scores) == [
+        "exact_match",
+        "token_f1",
+        "bleu",
+        "rouge_l",
+        "ended_with_eos",
+        "new_tokens",
+        "loop",
+    ]
     assert scores["exact_match"] == 1.0
     assert scores["token_f1"] == 1.0
     assert scores["rouge_l"] == pytest.approx(1.0)
     assert scores["bleu"] == pytest.approx(100 * (1 / 96) ** 0.25)  # ~31.95
+    assert (scores["ended_with_eos"], scores["new_tokens"], scores["loop"]) == (True, 3, False)

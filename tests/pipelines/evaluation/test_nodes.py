@@ -320,7 +320,18 @@ def test_metrics_plot_has_bars_and_the_loss_curves_next_to_them():
     history = [{"step": 1, "loss": 2.0}, {"step": 2, "loss": 1.5}, {"step": 2, "eval_loss": 1.8}]
     fig = plots.plot_metrics(_metrics(), {"log_history": history})
     assert len(fig.axes) == 5
-    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(plots.RATE_METRICS)
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == [
+        "token_f1",
+        "rouge_l",
+        "exact_match",
+        "eos_rate",
+        "repetition_loop_rate",
+        "distinct_2",
+    ]
+    assert [ax.get_title() for ax in fig.axes[1:3]] == [
+        "Answer perplexity (lower)",
+        "Corpus BLEU (0-100)",
+    ]
     differences = fig.axes[3]
     assert [t.get_text() for t in differences.get_xticklabels()] == ["token_f1", "loop_rate"]
     assert [bar.get_height() for bar in differences.patches] == pytest.approx([0.1, -0.5])

@@ -1,6 +1,7 @@
 """Pure text-generation metrics used to compare base and fine-tuned model answers.
 
-Every function here is deterministic and free of I/O so it can be unit-tested by hand.
+Every function here is deterministic and free of I/O so it can be unit-tested by hand. Which of
+them the reports compute, and under which names, is declared in :mod:`.registry`.
 Scales: exact match, token F1, ROUGE-L and the rates are in [0, 1]; BLEU is sacrebleu's 0-100.
 """
 
@@ -153,38 +154,3 @@ def distinct_n(texts: list[str], n: int = 2) -> float:
     if not ngrams:
         return 0.0
     return len(set(ngrams)) / len(ngrams)
-
-
-def summarize_generation_metrics(
-    predictions: list[str], references: list[str], ended_with_eos: list[bool]
-) -> dict[str, float]:
-    """Aggregate quality, termination and degeneration metrics for one model's answers."""
-    if not predictions:
-        raise ValueError("summarize_generation_metrics needs at least one prediction")
-    if not len(predictions) == len(references) == len(ended_with_eos):
-        raise ValueError(
-            "predictions, references and ended_with_eos must have the same length, got "
-            f"{len(predictions)}, {len(references)} and {len(ended_with_eos)}"
-        )
-    count = len(predictions)
-    pairs = list(zip(predictions, references, strict=True))
-    return {
-        "exact_match": sum(exact_match(p, r) for p, r in pairs) / count,
-        "token_f1": sum(token_f1(p, r) for p, r in pairs) / count,
-        "bleu": corpus_bleu(predictions, references),
-        "rouge_l": sum(rouge_l(p, r) for p, r in pairs) / count,
-        "eos_rate": sum(bool(flag) for flag in ended_with_eos) / count,
-        "repetition_loop_rate": sum(has_repetition_loop(p) for p in predictions) / count,
-        "distinct_2": distinct_n(predictions, n=2),
-        "n": float(count),
-    }
-
-
-def per_row_scores(prediction: str, reference: str) -> dict[str, float]:
-    """Row-level scores for the base vs fine-tuned comparison table."""
-    return {
-        "exact_match": exact_match(prediction, reference),
-        "token_f1": token_f1(prediction, reference),
-        "bleu": sentence_bleu(prediction, reference),
-        "rouge_l": rouge_l(prediction, reference),
-    }

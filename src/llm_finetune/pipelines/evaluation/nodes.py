@@ -16,15 +16,13 @@ import polars as pl
 
 from llm_finetune.config import EvaluationSettings
 from llm_finetune.generation import GenerationSettings, generate_answers
-from llm_finetune.pipelines.evaluation import metrics
+from llm_finetune.pipelines.evaluation import registry
+from llm_finetune.pipelines.evaluation.answers import MODELS, answers_of
 from llm_finetune.pipelines.evaluation.perplexity import answer_perplexity
 from llm_finetune.pipelines.training.tokenization import tokenize_qa
 from llm_finetune.prompting import render_prompt
 
 logger = logging.getLogger(__name__)
-
-MODELS = ("base", "fine_tuned")
-SCORE_NAMES = ("exact_match", "token_f1", "bleu", "rouge_l")
 
 
 def tokenize_test(
@@ -127,27 +125,25 @@ def build_comparison_table(
     base_answers: list[dict[str, Any]],
     fine_tuned_answers: list[dict[str, Any]],
 ) -> pd.DataFrame:
-    """One row per question: question, reference, both answers, per-row scores, EOS and loop
-    flags."""
+    """One row per question: question, reference, both answers, then per model the column of
+    every registered per-answer metric (scores, EOS and loop flags, new tokens)."""
     references = eval_questions["answer"].to_list()
     _check_lengths(references, base_answers, fine_tuned_answers)
+    questions = eval_questions["plain_question"].to_list()
+    answers = {
+        model: answers_of(generated, questions, references)
+        for model, generated in zip(MODELS, (base_answers, fine_tuned_answers), strict=True)
+    }
     table: dict[str, list[Any]] = {
         "line_number": eval_questions["line_number"].to_list(),
-        "question": eval_questions["plain_question"].to_list(),
+        "question": questions,
         "reference_answer": references,
     }
-    for model, answers in zip(MODELS, (base_answers, fine_tuned_answers), strict=True):
-        table[f"{model}_answer"] = [answer["text"] for answer in answers]
-    for model, answers in zip(MODELS, (base_answers, fine_tuned_answers), strict=True):
-        scores = [
-            metrics.per_row_scores(a["text"], ref)
-            for a, ref in zip(answers, references, strict=True)
-        ]
-        for name in SCORE_NAMES:
-            table[f"{model}_{name}"] = [row[name] for row in scores]
-        table[f"{model}_ended_with_eos"] = [bool(a["ended_with_eos"]) for a in answers]
-        table[f"{model}_new_tokens"] = [int(a["num_new_tokens"]) for a in answers]
-        table[f"{model}_loop"] = [metrics.has_repetition_loop(a["text"]) for a in answers]
+    for model in MODELS:
+        table[f"{model}_answer"] = [answer.text for answer in answers[model]]
+    for model in MODELS:
+        for metric in registry.table_metrics():
+            table[f"{model}_{metric.column}"] = [metric.value(a) for a in answers[model]]
     return pd.DataFrame(table)
 
 
@@ -160,7 +156,6 @@ def _check_lengths(references: list[str], *answer_lists: list[dict[str, Any]]) -
         )
 
 
-#: Paired per-question metrics: comparison-table column suffix -> higher is better.
 def build_off_topic_probe(
     off_topic_questions: Sequence[str],
     base_off_topic_answers: list[dict[str, Any]],

@@ -10,7 +10,8 @@ from typing import Any
 import pandas as pd
 
 from llm_finetune.disclaimer import DISCLAIMER
-from llm_finetune.pipelines.evaluation.nodes import MODELS
+from llm_finetune.pipelines.evaluation import registry
+from llm_finetune.pipelines.evaluation.answers import MODELS
 
 _HTML_CSS = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
@@ -23,18 +24,6 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.loop { background: #fde2e1; }
 .flag { color: #b3261e; font-weight: 600; }
 """
-#: Summary rows of the HTML page: evaluation_metrics[model] key -> differences key.
-_SUMMARY_ROWS = {
-    "perplexity": "perplexity",
-    "token_f1": "token_f1",
-    "rouge_l": "rouge_l",
-    "bleu": "corpus_bleu",
-    "exact_match": "exact_match",
-    "eos_rate": "eos_rate",
-    "repetition_loop_rate": "loop_rate",
-    "distinct_2": None,
-    "mean_new_tokens": "new_tokens",
-}
 
 
 def render_comparison_html(
@@ -43,34 +32,6 @@ def render_comparison_html(
     """A self-contained HTML page: disclaimer, metrics with their paired 95% intervals, then every
     question side by side (answers that loop are highlighted)."""
     esc = html.escape
-    differences = evaluation_metrics.get("differences") or {}
-    summary = [
-        "<tr><th>Metric</th><th>Base</th><th>Fine-tuned</th><th>Fine-tuned &minus; base</th>"
-        "<th>95% interval</th><th>Questions better / same / worse</th></tr>"
-    ]
-    for name, difference_key in _SUMMARY_ROWS.items():
-        cells = "".join(
-            f'<td class="num">{esc(_fmt(evaluation_metrics[m].get(name)))}</td>' for m in MODELS
-        )
-        cells += _difference_cells(differences.get(difference_key) if difference_key else None)
-        summary.append(f"<tr><th>{esc(name)}</th>{cells}</tr>")
-    rows = [
-        "<tr><th>#</th><th>Question</th><th>Reference</th><th>Base answer</th>"
-        "<th>Fine-tuned answer</th><th>Token F1 (base / fine-tuned)</th></tr>"
-    ]
-    for number, row in enumerate(comparison_table.itertuples(index=False), start=1):
-        f1 = f"{_fmt(row.base_token_f1)} / {_fmt(row.fine_tuned_token_f1)}"
-        texts = "".join(
-            f'<td class="text">{esc(str(text))}</td>'
-            for text in (row.question, row.reference_answer)
-        )
-        for model in MODELS:
-            texts += _answer_cell(
-                str(getattr(row, f"{model}_answer")),
-                bool(getattr(row, f"{model}_loop")),
-                bool(getattr(row, f"{model}_ended_with_eos")),
-            )
-        rows.append(f'<tr><td class="num">{number}</td>{texts}<td class="num">{esc(f1)}</td></tr>')
     settings = esc(
         ", ".join(f"{k}={v}" for k, v in (evaluation_metrics.get("generation") or {}).items())
     )
@@ -87,17 +48,63 @@ def render_comparison_html(
             f"({len(comparison_table)} answers); both models decoded with the same settings: "
             f"{settings or 'defaults'}.</p>",
             "<h2>Summary</h2>",
-            "<table>" + "".join(summary) + "</table>",
+            summary_table(evaluation_metrics),
             f"<p>{esc(uncertainty.get('method', ''))}. {esc(uncertainty.get('caveat', ''))}.</p>",
             "<h2>Answers</h2>",
             '<p><span class="flag">LOOP</span>: the answer repeats itself (a sentence twice, a '
             "5-word phrase three times, or a short span three times in a row); "
             '<span class="flag">CUT</span>: it did not end before the token limit.</p>',
-            "<table>" + "".join(rows) + "</table>",
+            answers_table(comparison_table),
             "</body></html>",
             "",
         ]
     )
+
+
+def summary_table(evaluation_metrics: Mapping[str, Any]) -> str:
+    """One row per registered metric shown in the HTML (by its ``evaluation_metrics`` name): both
+    models' values and, when it has one, the paired difference with its interval and tally."""
+    differences = evaluation_metrics.get("differences") or {}
+    rows = [
+        "<tr><th>Metric</th><th>Base</th><th>Fine-tuned</th><th>Fine-tuned &minus; base</th>"
+        "<th>95% interval</th><th>Questions better / same / worse</th></tr>"
+    ]
+    for metric in registry.shown("html"):
+        cells = "".join(
+            f'<td class="num">{html.escape(_fmt(evaluation_metrics[m].get(metric.summary)))}</td>'
+            for m in MODELS
+        )
+        cells += _difference_cells(
+            differences.get(metric.difference) if metric.difference else None
+        )
+        rows.append(f"<tr><th>{html.escape(str(metric.summary))}</th>{cells}</tr>")
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def answers_table(comparison_table: pd.DataFrame) -> str:
+    """Every question with the reference and both answers (flagged when they loop or were cut)
+    and both answers' token F1."""
+    f1, loop, eos = (
+        registry.get(name).column for name in ("token_f1", "repetition_loop", "ended_with_eos")
+    )
+    rows = [
+        "<tr><th>#</th><th>Question</th><th>Reference</th><th>Base answer</th>"
+        "<th>Fine-tuned answer</th><th>Token F1 (base / fine-tuned)</th></tr>"
+    ]
+    for number, row in enumerate(comparison_table.to_dict("records"), start=1):
+        scores = html.escape(f"{_fmt(row[f'base_{f1}'])} / {_fmt(row[f'fine_tuned_{f1}'])}")
+        texts = "".join(
+            f'<td class="text">{html.escape(str(row[column]))}</td>'
+            for column in ("question", "reference_answer")
+        )
+        for model in MODELS:
+            texts += _answer_cell(
+                str(row[f"{model}_answer"]),
+                bool(row[f"{model}_{loop}"]),
+                bool(row[f"{model}_{eos}"]),
+            )
+        rows.append(f'<tr><td class="num">{number}</td>{texts}<td class="num">{scores}</td></tr>')
+    return "<table>" + "".join(rows) + "</table>"
 
 
 def _difference_cells(difference: Mapping[str, Any] | None) -> str:

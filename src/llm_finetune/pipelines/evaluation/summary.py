@@ -1,9 +1,8 @@
 """``evaluation_metrics``: both models' scores, and fine-tuned minus base with paired bootstrap
-intervals over questions."""
+intervals over questions, for every metric of the registry (:mod:`.registry`)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,8 +10,9 @@ import pandas as pd
 import polars as pl
 
 from llm_finetune.generation import GenerationSettings
-from llm_finetune.pipelines.evaluation import metrics
-from llm_finetune.pipelines.evaluation.nodes import MODELS
+from llm_finetune.pipelines.evaluation import registry
+from llm_finetune.pipelines.evaluation.answers import MODELS, Answer, answers_in_table
+from llm_finetune.pipelines.evaluation.registry import Level
 from llm_finetune.pipelines.evaluation.uncertainty import (
     BOOTSTRAP_RESAMPLES,
     CONFIDENCE,
@@ -20,16 +20,6 @@ from llm_finetune.pipelines.evaluation.uncertainty import (
     question_groups,
     wins_ties_losses,
 )
-
-PAIRED_METRICS = {
-    "token_f1": True,
-    "rouge_l": True,
-    "bleu": True,
-    "exact_match": True,
-    "ended_with_eos": True,
-    "loop": False,
-    "new_tokens": None,  # neither: reported, not judged
-}
 
 
 def build_evaluation_metrics(
@@ -46,26 +36,15 @@ def build_evaluation_metrics(
     table = comparison_table.assign(
         **{column: comparison_table[column].fillna("").astype(str) for column in texts}
     )
-    references = table["reference_answer"].tolist()
-    summary: dict[str, Any] = {}
-    for model, perplexity in (("base", base_perplexity), ("fine_tuned", fine_tuned_perplexity)):
-        scores = metrics.summarize_generation_metrics(
-            table[f"{model}_answer"].tolist(),
-            references,
-            table[f"{model}_ended_with_eos"].tolist(),
-        )
-        summary[model] = {
-            **scores,
-            "mean_new_tokens": float(table[f"{model}_new_tokens"].mean()),
-            "perplexity": _json_float(perplexity["perplexity"]),
-            "perplexity_tokens": int(perplexity["tokens"]),
-        }
+    answers = {model: answers_in_table(table, model) for model in MODELS}
+    perplexities = {"base": base_perplexity, "fine_tuned": fine_tuned_perplexity}
+    summary: dict[str, Any] = {
+        model: summarize_model(answers[model], perplexities[model]) for model in MODELS
+    }
     summary["num_questions"] = int(table["question"].nunique())
     summary["num_answers"] = len(table)
     summary["perplexity_rows"] = len(base_perplexity.get("row_nll") or [])
-    summary["differences"] = _paired_differences(
-        table, tokenized_test, base_perplexity, fine_tuned_perplexity
-    )
+    summary["differences"] = paired_differences(table, answers, tokenized_test, perplexities)
     summary["uncertainty"] = {
         "method": (
             f"fine-tuned minus base; {CONFIDENCE:.0%} percentile interval of a paired bootstrap "
@@ -82,81 +61,51 @@ def build_evaluation_metrics(
     return summary
 
 
-def _paired_differences(
-    table: pd.DataFrame,
+def summarize_model(answers: Sequence[Answer], perplexity: Mapping[str, Any]) -> dict[str, Any]:
+    """``evaluation_metrics[<model>]``: every registered metric with a ``summary`` name, of one
+    model's answers and its answer-perplexity result."""
+    if not answers:
+        raise ValueError("a model's summary needs at least one answer")
+    summary: dict[str, Any] = {}
+    for metric in registry.summary_metrics():
+        if metric.level is Level.ANSWER:
+            value = metric.aggregate([metric.value(answer) for answer in answers])
+        elif metric.level is Level.ANSWER_SET:
+            value = metric.value(answers)
+        else:
+            value = metric.value(perplexity)
+        summary[metric.summary] = value
+    return summary
+
+
+def paired_differences(
+    comparison_table: pd.DataFrame,
+    answers: Mapping[str, Sequence[Answer]],
     tokenized_test: pl.DataFrame,
-    base_perplexity: Mapping[str, Any],
-    fine_tuned_perplexity: Mapping[str, Any],
+    perplexities: Mapping[str, Mapping[str, Any]],
 ) -> dict[str, dict[str, Any]]:
-    groups = question_groups(table["question"].astype(str).tolist())
+    """Fine-tuned minus base of every metric with a ``difference`` name, with its interval.
+
+    Per-answer metrics pair the comparison table's two columns, row by row; answer-set metrics
+    are recomputed on every resample of questions; test-split ones compare as they declare."""
+    groups = question_groups(comparison_table["question"].astype(str).tolist())
     differences: dict[str, dict[str, Any]] = {}
-    for name, higher_is_better in PAIRED_METRICS.items():
-        base = table[f"base_{name}"].astype(float).tolist()
-        tuned = table[f"fine_tuned_{name}"].astype(float).tolist()
-        row = paired_bootstrap(base, tuned, groups)
-        if higher_is_better is not None:
-            row.update(wins_ties_losses(base, tuned, higher_is_better))
-        differences[_metric_key(name)] = {**row, "higher_is_better": higher_is_better}
-    # Corpus BLEU: the statistic itself is recomputed on every resample.
-    pairs = list(zip(table["reference_answer"], table["base_answer"], strict=True))
-    tuned_pairs = list(zip(table["reference_answer"], table["fine_tuned_answer"], strict=True))
-    differences["corpus_bleu"] = {
-        **paired_bootstrap(pairs, tuned_pairs, groups, _corpus_bleu, resamples=200),
-        "higher_is_better": True,
-    }
-    differences["perplexity"] = _perplexity_difference(
-        tokenized_test, base_perplexity, fine_tuned_perplexity
-    )
+    for metric in registry.paired_metrics():
+        if metric.level is Level.ANSWER:
+            base = comparison_table[f"base_{metric.column}"].astype(float).tolist()
+            tuned = comparison_table[f"fine_tuned_{metric.column}"].astype(float).tolist()
+            row = paired_bootstrap(base, tuned, groups)
+            if metric.higher_is_better is not None:
+                row.update(wins_ties_losses(base, tuned, metric.higher_is_better))
+        elif metric.level is Level.ANSWER_SET:
+            row = paired_bootstrap(
+                list(answers["base"]),
+                list(answers["fine_tuned"]),
+                groups,
+                metric.value,
+                resamples=metric.resamples,
+            )
+        else:
+            row = metric.compare(tokenized_test, perplexities["base"], perplexities["fine_tuned"])
+        differences[metric.difference] = {**row, "higher_is_better": metric.higher_is_better}
     return differences
-
-
-def _metric_key(column_suffix: str) -> str:
-    return {"ended_with_eos": "eos_rate", "loop": "loop_rate", "bleu": "sentence_bleu"}.get(
-        column_suffix, column_suffix
-    )
-
-
-def _corpus_bleu(pairs: Sequence[tuple[str, str]]) -> float:
-    references, answers = zip(*pairs, strict=True)
-    return metrics.corpus_bleu(list(answers), list(references))
-
-
-def _perplexity_difference(
-    tokenized_test: pl.DataFrame, base: Mapping[str, Any], fine_tuned: Mapping[str, Any]
-) -> dict[str, Any]:
-    """Token-weighted answer perplexity per resample; wins are questions whose own answer
-    perplexity went down."""
-    records = {
-        model: [
-            (nll, tokens)
-            for nll, tokens in zip(result["row_nll"], result["row_tokens"], strict=True)
-        ]
-        for model, result in (("base", base), ("fine_tuned", fine_tuned))
-    }
-    scored = [i for i, (_, tokens) in enumerate(records["base"]) if tokens]
-    if "plain_question" in tokenized_test.columns:
-        questions = tokenized_test["plain_question"].to_list()
-    else:
-        questions = [str(i) for i in range(tokenized_test.height)]
-    groups = question_groups([questions[i] for i in scored])
-    base_rows = [records["base"][i] for i in scored]
-    tuned_rows = [records["fine_tuned"][i] for i in scored]
-    row = paired_bootstrap(base_rows, tuned_rows, groups, _pooled_perplexity)
-    row.update(
-        wins_ties_losses(
-            [_pooled_perplexity([r]) for r in base_rows],
-            [_pooled_perplexity([r]) for r in tuned_rows],
-            higher_is_better=False,
-        )
-    )
-    return {**row, "higher_is_better": False}
-
-
-def _pooled_perplexity(records: Sequence[tuple[float, int]]) -> float:
-    tokens = sum(count for _, count in records)
-    return math.exp(sum(nll for nll, _ in records) / tokens) if tokens else math.nan
-
-
-def _json_float(value: float) -> float | None:
-    """NaN/inf are not valid JSON: store them as null."""
-    return float(value) if math.isfinite(value) else None

@@ -8,7 +8,8 @@ interval), and the same resample is applied to both models (paired).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -79,6 +80,40 @@ def wins_ties_losses(
         "ties": sum(delta == 0 for delta in deltas),
         "losses": sum(delta < 0 for delta in deltas),
     }
+
+
+def perplexity_difference(
+    tokenized_test: Any, base: Mapping[str, Any], fine_tuned: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Fine-tuned minus base answer-token perplexity, token-weighted on every resample of the
+    test split's questions (``tokenized_test``, a polars frame); wins are questions whose own
+    answer perplexity went down. ``base`` / ``fine_tuned``: ``answer_perplexity`` results."""
+    records = {
+        model: list(zip(result["row_nll"], result["row_tokens"], strict=True))
+        for model, result in (("base", base), ("fine_tuned", fine_tuned))
+    }
+    scored = [i for i, (_, tokens) in enumerate(records["base"]) if tokens]
+    if "plain_question" in tokenized_test.columns:
+        questions = tokenized_test["plain_question"].to_list()
+    else:
+        questions = [str(i) for i in range(tokenized_test.height)]
+    groups = question_groups([questions[i] for i in scored])
+    base_rows = [records["base"][i] for i in scored]
+    tuned_rows = [records["fine_tuned"][i] for i in scored]
+    row: dict[str, Any] = paired_bootstrap(base_rows, tuned_rows, groups, _pooled_perplexity)
+    row.update(
+        wins_ties_losses(
+            [_pooled_perplexity([r]) for r in base_rows],
+            [_pooled_perplexity([r]) for r in tuned_rows],
+            higher_is_better=False,
+        )
+    )
+    return row
+
+
+def _pooled_perplexity(records: Sequence[tuple[float, int]]) -> float:
+    tokens = sum(count for _, count in records)
+    return math.exp(sum(nll for nll, _ in records) / tokens) if tokens else math.nan
 
 
 def _mean(values: Sequence[float]) -> float:

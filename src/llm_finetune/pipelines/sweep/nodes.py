@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from llm_finetune.config import TrainingSettings
+from llm_finetune.pipelines.evaluation import registry
 from llm_finetune.pipelines.sweep.grid import (
     OPEN_SECTIONS,
     Configuration,
@@ -19,17 +20,6 @@ from llm_finetune.pipelines.sweep.grid import (
 )
 from llm_finetune.plotting import bar_height, new_figure
 
-# evaluation_metrics[model][name] -> sweep_results column (fine-tuned, then base for reference)
-RESULT_METRICS = (
-    "perplexity",
-    "token_f1",
-    "rouge_l",
-    "bleu",
-    "exact_match",
-    "eos_rate",
-    "repetition_loop_rate",
-    "mean_new_tokens",
-)
 SUMMARY_FIELDS = ("train_loss", "global_step", "wall_time_s", "tokens_per_second")
 
 
@@ -106,10 +96,9 @@ def summarize_configuration(
     for name in SUMMARY_FIELDS:
         row[name] = summary.get(name)
     row["trainable_parameters"] = summary.get("trainable_parameters")
-    for name in RESULT_METRICS:
-        column = "answer_perplexity" if name == "perplexity" else name
-        row[column] = evaluation_metrics["fine_tuned"].get(name)
-        row[f"base_{column}"] = evaluation_metrics["base"].get(name)
+    for metric in registry.shown("sweep"):  # the fine-tuned model's, then the base model's
+        row[metric.sweep] = evaluation_metrics["fine_tuned"].get(metric.summary)
+        row[f"base_{metric.sweep}"] = evaluation_metrics["base"].get(metric.summary)
     row["num_questions"] = evaluation_metrics.get("num_questions")
     row["eval_loss_curve"] = {
         "steps": [step for step, _ in curve],
