@@ -94,9 +94,14 @@ def model_prompts(
     eval_questions: pl.DataFrame,
     off_topic_prompts: Sequence[str],
 ) -> list[str]:
-    """The eval questions, then the off-topic probes (:func:`render_off_topic_prompts`' order:
-    raw, then templated), with every templated prompt rendered in the model's own prompt format
-    (``prompt_format.json`` of its directory; the default template when it records none)."""
+    """The eval questions, then the off-topic probes in :func:`render_off_topic_prompts`' layout
+    (every question raw, then every one templated), each templated prompt rendered in the model's
+    own format (its directory's ``prompt_format.json``; the default template when it has none)."""
+    if len(off_topic_prompts) % 2:
+        raise ValueError(
+            f"off_topic_prompts holds {len(off_topic_prompts)} prompts; expected every off-topic "
+            "question twice, raw then templated (render_off_topic_prompts)"
+        )
     what = getattr(model_and_tokenizer[0], "name_or_path", "") or "the model"
     prompt_format = prompt_format_of(model_and_tokenizer, what)
     raw = list(off_topic_prompts[: len(off_topic_prompts) // 2])
