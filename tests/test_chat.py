@@ -375,18 +375,23 @@ def _save_version(project: Path, version: str, model, tokenizer, prompt_format=N
     dataset.save(ModelAndTokenizer(model, tokenizer, prompt_format))
 
 
-def _ids_given_to_the_model(loaded, question: str, monkeypatch) -> list[int]:
-    """The prompt ids the chat hands to the model's ``generate`` for ``question`` (the real
-    generate runs; the call is only recorded)."""
-    bot = ChatModel(loaded.model, loaded.tokenizer, loaded.prompt_template, ChatOptions(2))
-    calls = []
-    generate = bot.model.generate
+def record_generate(model, monkeypatch) -> list[list[int]]:
+    """The prompt ids of every call of the model's ``generate`` (the real generate runs)."""
+    calls: list[list[int]] = []
+    generate = model.generate
 
     def recording_generate(*args, **kwargs):
         calls.append(kwargs["input_ids"][0].tolist())
         return generate(*args, **kwargs)
 
-    monkeypatch.setattr(bot.model, "generate", recording_generate)
+    monkeypatch.setattr(model, "generate", recording_generate)
+    return calls
+
+
+def _ids_given_to_the_model(loaded, question: str, monkeypatch) -> list[int]:
+    """The prompt ids the chat hands to the model's ``generate`` for ``question``."""
+    bot = ChatModel(loaded.model, loaded.tokenizer, loaded.prompt_template, ChatOptions(2))
+    calls = record_generate(bot.model, monkeypatch)
     bot.answer([], question)
     (ids,) = calls
     return ids
@@ -439,6 +444,35 @@ def test_catalog_loading_latest_and_chosen_versions(
     assert bare.prompt_template == OLD_TEMPLATE
     older = load_chat_model(model_dir=_only_model_dir(project, NEW))
     assert older.prompt_template == DEFAULT_PROMPT_TEMPLATE
+
+
+def test_the_web_chat_prompts_a_model_in_its_saved_format(
+    tmp_path, tiny_model, tiny_tokenizer, monkeypatch, restore_logging
+):
+    from llm_finetune import webchat
+    from llm_finetune.chat.cli import chat_model_from_args
+    from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
+
+    saved = tmp_path / "model"
+    HFModelDataset(filepath=str(saved)).save(
+        ModelAndTokenizer(tiny_model, tiny_tokenizer, PromptFormat(OLD_TEMPLATE))
+    )
+    args = webchat.parse_args(["--model-dir", str(saved), "--max-new-tokens", "2"])
+    bot = chat_model_from_args(args)
+    assert bot.prompt_template == OLD_TEMPLATE
+    calls = record_generate(bot.model, monkeypatch)
+    history = [
+        {"role": "user", "content": "Earlier?"},
+        {"role": "assistant", "content": "Rest."},
+    ]
+    list(webchat.make_respond(bot)(QUESTION, history))
+
+    (given,) = calls
+    earlier = turn_ids(bot.tokenizer, OLD_TEMPLATE, Turn("Earlier?", "Rest."))
+    assert given == earlier + prompt_ids(bot.tokenizer, OLD_TEMPLATE, QUESTION)
+    assert bot.tokenizer.decode(given).endswith(
+        f"Q: Earlier?\nA: Rest.<|endoftext|>Q: {QUESTION}\nA: "
+    )
 
 
 def _only_model_dir(project: Path, version: str) -> Path:
