@@ -43,7 +43,7 @@ PARTS = ("model", "tokenizer", "skeleton")
 
 
 class PretrainedModelDataset(AbstractDataset[None, Any]):
-    """The read-only base model, as a :class:`ModelAndTokenizer`.
+    """The read-only base model, as a :class:`ModelAndTokenizer` (or its tokenizer: ``part``).
 
     ``source`` is one of (see ``model_sources.py``):
 
