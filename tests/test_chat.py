@@ -7,6 +7,7 @@ it answers with visible text ("Hi. Eye strain ...") instead of random whitespace
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import os
 import shutil
@@ -24,7 +25,7 @@ from llm_finetune.chat.options import ChatOptions, describe
 from llm_finetune.chat.prompt import build_prompt, prompt_ids, turn_ids
 from llm_finetune.disclaimer import DISCLAIMER
 from llm_finetune.generation import stream_answer
-from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE, render_prompt
+from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE, PromptFormat, render_prompt
 from tests.conftest import PROJECT_ROOT, TINY_CORPUS, build_tiny_model, build_tiny_tokenizer
 
 QUESTION = "What causes a headache behind the eyes?"
@@ -124,7 +125,7 @@ def test_single_turn_prompt_is_the_training_prompt(tiny_tokenizer):
 
 
 def test_a_finished_turn_is_tokenized_like_a_training_example(tiny_tokenizer):
-    from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair
+    from llm_finetune.modeling.examples import IGNORE_INDEX, tokenize_pair
 
     turn = Turn(QUESTION, "Hi. Eye strain or sinus congestion are common causes.")
     example = tokenize_pair(
@@ -138,15 +139,6 @@ def test_a_finished_turn_is_tokenized_like_a_training_example(tiny_tokenizer):
     assert example.input_ids[: len(new_prompt)] == new_prompt
     assert example.labels[: len(new_prompt)] == [IGNORE_INDEX] * len(new_prompt)
     assert example.labels[len(new_prompt)] != IGNORE_INDEX
-
-
-def test_the_fallback_template_is_the_projects():
-    import yaml
-
-    parameters = PROJECT_ROOT / "conf" / "base" / "parameters_data_engineering.yml"
-    assert yaml.safe_load(parameters.read_text(encoding="utf-8"))["prompt_template"] == (
-        DEFAULT_PROMPT_TEMPLATE
-    )
 
 
 def test_the_disclaimer_is_written_once():
@@ -256,7 +248,7 @@ def test_web_messages_become_turns():
 def test_streamed_answer_equals_the_shared_generation_function(trained):
     from llm_finetune.generation import generate_answers
 
-    model, tokenizer = trained
+    model, tokenizer = trained.model, trained.tokenizer
     prompt = render_prompt(DEFAULT_PROMPT_TEMPLATE, QUESTION)
     settings = ChatOptions(max_new_tokens=12).resolve(model)
     pieces = list(stream_answer(model, tokenizer, tokenizer(prompt)["input_ids"], settings))
@@ -271,7 +263,7 @@ def test_streamed_answer_equals_the_shared_generation_function(trained):
 def test_closing_the_stream_stops_generation(trained):
     import threading
 
-    model, tokenizer = trained
+    model, tokenizer = trained.model, trained.tokenizer
     stop = threading.Event()
     ids = tokenizer(render_prompt(DEFAULT_PROMPT_TEMPLATE, QUESTION))["input_ids"]
     settings = ChatOptions(400).resolve(model)
@@ -283,7 +275,7 @@ def test_closing_the_stream_stops_generation(trained):
 
 
 def test_the_chat_model_keeps_answering_with_history(trained):
-    model, tokenizer = trained
+    model, tokenizer = trained.model, trained.tokenizer
     bot = ChatModel(model, tokenizer, options=ChatOptions(8))
     first = bot.answer([], QUESTION)
     second = bot.answer([Turn(QUESTION, first)], "Is a fever of 39 degrees dangerous?")
@@ -351,25 +343,27 @@ def test_cli_rejects_a_folder_that_is_not_a_project(tmp_path, capsys, restore_lo
 
 OLD, NEW = "2026-01-01T00.00.00.000Z", "2026-01-02T00.00.00.000Z"
 PROJECT_TEMPLATE = "Patient asks: {question}\nDoctor says: {answer}"
+OLD_TEMPLATE = "Q: {question}\nA: {answer}"  # the format OLD was trained (and saved) with
 
 
 @pytest.fixture
 def project(tmp_path, monkeypatch) -> Path:
-    """A copy of the project's configuration, with a local prompt_template override."""
+    """A copy of the project's configuration, with a local prompt_template override (which the
+    chat must not use: it prompts a model in the format the model was saved with)."""
     monkeypatch.setattr(sys, "path", list(sys.path))  # bootstrap_project edits both
     monkeypatch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
     dest = tmp_path / "project"
     shutil.copytree(PROJECT_ROOT / "conf" / "base", dest / "conf" / "base")
     (dest / "conf" / "local").mkdir()
     (dest / "conf" / "local" / "parameters.yml").write_text(
-        'prompt_template: "Patient asks: {question}\\nDoctor says: {answer}"\n', encoding="utf-8"
+        f"prompt_template: {json.dumps(PROJECT_TEMPLATE)}\n", encoding="utf-8"
     )
     shutil.copy2(PROJECT_ROOT / "pyproject.toml", dest / "pyproject.toml")
     (dest / "src").mkdir()  # bootstrap_project checks that the source folder exists
     return dest
 
 
-def _save_version(project: Path, version: str, model, tokenizer) -> None:
+def _save_version(project: Path, version: str, model, tokenizer, prompt_format=None) -> None:
     from kedro.io import Version
 
     from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
@@ -378,7 +372,29 @@ def _save_version(project: Path, version: str, model, tokenizer) -> None:
         filepath=str(project / "data" / "06_models" / "fine_tuned_model"),
         version=Version(None, version),
     )
-    dataset.save(ModelAndTokenizer(model, tokenizer))
+    dataset.save(ModelAndTokenizer(model, tokenizer, prompt_format))
+
+
+def record_generate(model, monkeypatch) -> list[list[int]]:
+    """The prompt ids of every call of the model's ``generate`` (the real generate runs)."""
+    calls: list[list[int]] = []
+    generate = model.generate
+
+    def recording_generate(*args, **kwargs):
+        calls.append(kwargs["input_ids"][0].tolist())
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(model, "generate", recording_generate)
+    return calls
+
+
+def _ids_given_to_the_model(loaded, question: str, monkeypatch) -> list[int]:
+    """The prompt ids the chat hands to the model's ``generate`` for ``question``."""
+    bot = ChatModel(loaded.model, loaded.tokenizer, loaded.prompt_template, ChatOptions(2))
+    calls = record_generate(bot.model, monkeypatch)
+    bot.answer([], question)
+    (ids,) = calls
+    return ids
 
 
 def _same_weights(a, b) -> bool:
@@ -398,28 +414,65 @@ def test_catalog_loading_latest_and_chosen_versions(
     assert len(error.splitlines()) == 1 and "no version yet" in error and TRAINING_HINT in error
     assert "Traceback" not in error
 
-    model, tokenizer = trained
+    model, tokenizer = trained.model, trained.tokenizer
     other = build_tiny_model(tokenizer, seed=1)
-    _save_version(project, OLD, model, tokenizer)
-    _save_version(project, NEW, other, tokenizer)
+    _save_version(project, OLD, model, tokenizer, PromptFormat(OLD_TEMPLATE))
+    _save_version(project, NEW, other, tokenizer)  # saved before models recorded their format
 
     latest = load_chat_model(project=project)
-    assert latest.prompt_template == PROJECT_TEMPLATE
+    assert latest.prompt_template == DEFAULT_PROMPT_TEMPLATE  # not the project's current one
+    assert "no prompt_format.json: the default prompt template" in latest.source
     assert NEW in latest.source and _same_weights(latest.model, other)
 
     chosen = load_chat_model(project=project, version=OLD)
     assert OLD in chosen.source and _same_weights(chosen.model, model)
+    assert chosen.prompt_template == OLD_TEMPLATE
+    given = _ids_given_to_the_model(chosen, QUESTION, monkeypatch)
+    assert tokenizer.decode(given) == f"Q: {QUESTION}\nA: "
+    assert given == tokenizer(f"Q: {QUESTION}\nA: ")["input_ids"]
+    default = _ids_given_to_the_model(latest, QUESTION, monkeypatch)
+    assert tokenizer.decode(default) == f"### Question:\n{QUESTION}\n### Answer:\n"
 
     with pytest.raises(ChatError, match=TRAINING_HINT):
         load_chat_model(project=project, version="1999-01-01T00.00.00.000Z")
 
-    # --model-dir with --project: that directory, prompted with the project's template; without
-    # a project (the current directory is none), the default template.
+    # --model-dir, with a project or without one: that directory, in its own format.
     plain = load_chat_model(project=project, model_dir=_only_model_dir(project, OLD))
-    assert plain.prompt_template == PROJECT_TEMPLATE and _same_weights(plain.model, model)
+    assert plain.prompt_template == OLD_TEMPLATE and _same_weights(plain.model, model)
     monkeypatch.chdir(project.parent)
     bare = load_chat_model(model_dir=_only_model_dir(project, OLD))
-    assert bare.prompt_template == DEFAULT_PROMPT_TEMPLATE
+    assert bare.prompt_template == OLD_TEMPLATE
+    older = load_chat_model(model_dir=_only_model_dir(project, NEW))
+    assert older.prompt_template == DEFAULT_PROMPT_TEMPLATE
+
+
+def test_the_web_chat_prompts_a_model_in_its_saved_format(
+    tmp_path, tiny_model, tiny_tokenizer, monkeypatch, restore_logging
+):
+    from llm_finetune import webchat
+    from llm_finetune.chat.cli import chat_model_from_args
+    from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
+
+    saved = tmp_path / "model"
+    HFModelDataset(filepath=str(saved)).save(
+        ModelAndTokenizer(tiny_model, tiny_tokenizer, PromptFormat(OLD_TEMPLATE))
+    )
+    args = webchat.parse_args(["--model-dir", str(saved), "--max-new-tokens", "2"])
+    bot = chat_model_from_args(args)
+    assert bot.prompt_template == OLD_TEMPLATE
+    calls = record_generate(bot.model, monkeypatch)
+    history = [
+        {"role": "user", "content": "Earlier?"},
+        {"role": "assistant", "content": "Rest."},
+    ]
+    list(webchat.make_respond(bot)(QUESTION, history))
+
+    (given,) = calls
+    earlier = turn_ids(bot.tokenizer, OLD_TEMPLATE, Turn("Earlier?", "Rest."))
+    assert given == earlier + prompt_ids(bot.tokenizer, OLD_TEMPLATE, QUESTION)
+    assert bot.tokenizer.decode(given).endswith(
+        f"Q: Earlier?\nA: Rest.<|endoftext|>Q: {QUESTION}\nA: "
+    )
 
 
 def _only_model_dir(project: Path, version: str) -> Path:

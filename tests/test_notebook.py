@@ -89,6 +89,8 @@ def project_with_results(tmp_path_factory) -> Path:
             history += [{"step": 4, "eval_loss": 2.5}, {"step": 8, "eval_loss": 2.2}]
             stand_ins = {
                 "base_model": (build_tiny_model(tokenizer, seed=0), tokenizer),
+                "base_tokenizer": tokenizer,
+                "base_model_skeleton": (build_tiny_model(tokenizer, seed=0), tokenizer),
                 "fine_tuned_model": (build_tiny_model(tokenizer, seed=1), tokenizer),
                 "tokenized_test": tokenize_test_qa(tokenizer, catalog.load("test_qa")),
                 "training_metrics": {"log_history": history},

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from llm_finetune.config_loader import LayeredConfigLoader
+from llm_finetune.modeling.prompt_format import resolve_template
 from llm_finetune.settings import CONFIG_LOADER_ARGS
 from tests.conftest import PROJECT_ROOT
 from tests.mlflow_support import copy_project, save_tiny_model
@@ -68,7 +69,8 @@ def test_environment_resolves_to_the_walkthrough_data_settings(env):
     assert training["chunked_loss"]["enabled"] is False
     assert training["lora"]["enabled"] is False
     assert params["evaluation"]["off_topic_prompts"] == [MARS]
-    assert params["prompt_template"] == "### Question:\n{question}\n### Answer:\n{answer}"
+    walkthrough_template = "### Question:\n{question}\n### Answer:\n{answer}"
+    assert resolve_template(params["prompt_template"]) == walkthrough_template
 
 
 def test_hub_is_walkthrough_plus_the_online_data_and_model():

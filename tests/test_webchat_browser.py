@@ -92,7 +92,7 @@ def expected_answers(model_dir: Path) -> tuple[str, str]:
     from llm_finetune.datasets.model_dirs import load_model_dir
     from llm_finetune.generation import generate_answers
 
-    model, tokenizer = load_model_dir(model_dir)
+    model, tokenizer = load_model_dir(model_dir)[:2]
     prompt = render_prompt(DEFAULT_PROMPT_TEMPLATE, QUESTION)
     (first,) = generate_answers(model, tokenizer, [prompt], max_new_tokens=MAX_NEW_TOKENS)
     assert first.text, "the tiny model should answer with visible text"

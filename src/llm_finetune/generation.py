@@ -146,7 +146,6 @@ def generate_answers(
         raise ValueError("the tokenizer needs a pad token to batch prompts (e.g. set it to EOS)")
     lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
     batches = prompt_batches(lengths, settings)
-    device = next(model.parameters()).device
     answers: list[GeneratedAnswer | None] = [None] * len(prompts)
     was_training = model.training
     model.eval()
@@ -156,15 +155,7 @@ def generate_answers(
         with bar, torch.random.fork_rng(devices=[]), torch.inference_mode():
             torch.manual_seed(settings.seed)
             for indices in batches:
-                # padding_side per call: the caller's tokenizer keeps its own setting.
-                batch = tokenizer(
-                    [prompts[i] for i in indices],
-                    return_tensors="pt",
-                    padding=True,
-                    padding_side="left",
-                ).to(device)
-                output = model.generate(**batch, **decoding)
-                new_ids = output[:, batch["input_ids"].shape[1] :].tolist()
+                new_ids = _generate_batch(model, tokenizer, [prompts[i] for i in indices], decoding)
                 for index, ids in zip(indices, new_ids, strict=True):
                     answers[index] = _finish(tokenizer, ids, stop_ids)
                 bar.update(len(indices))
@@ -172,6 +163,16 @@ def generate_answers(
         model.train(was_training)
     logger.info("Generated %d answers in %.0f s", len(prompts), time.perf_counter() - started)
     return [answer for answer in answers if answer is not None]
+
+
+def _generate_batch(
+    model: Any, tokenizer: Any, prompts: list[str], decoding: dict[str, Any]
+) -> list[list[int]]:
+    """The new token ids of one ``generate`` call over ``prompts``, left-padded into a batch."""
+    # padding_side per call: the caller's tokenizer keeps its own setting.
+    batch = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left")
+    output = model.generate(**batch.to(next(model.parameters()).device), **decoding)
+    return output[:, batch["input_ids"].shape[1] :].tolist()
 
 
 def prompt_batches(lengths: Sequence[int], settings: GenerationSettings) -> list[list[int]]:

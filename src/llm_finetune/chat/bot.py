@@ -13,7 +13,7 @@ from llm_finetune.chat.history import Turn
 from llm_finetune.chat.options import ChatOptions
 from llm_finetune.chat.prompt import ChatPrompt, build_prompt, context_tokens
 from llm_finetune.generation import stream_answer
-from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE, prompt_prefix
+from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE, prompt_prefix
 
 
 @dataclass

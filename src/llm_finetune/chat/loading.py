@@ -1,22 +1,22 @@
 """Loading the chat's model and prompt template, from the project's catalog or a directory, with
 Kedro's and transformers' logs kept quiet.
 
-The prompt template comes from the project's parameters (``prompt_template``), so the chat prompts
-the model exactly as training did; :data:`~llm_finetune.prompting.DEFAULT_PROMPT_TEMPLATE` only
-when no project is at hand.
+The prompt template comes from the model's directory (``prompt_format.json``, saved by training),
+so the chat prompts every model version exactly as it was trained, whatever the project's
+template is now; a model without the record gets
+:data:`~llm_finetune.modeling.prompt_format.DEFAULT_PROMPT_TEMPLATE`, and its source says so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llm_finetune.chat.errors import ChatError
-from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE
+from llm_finetune.modeling.prompt_format import PROMPT_FORMAT_FILE, prompt_format_of
 
 MODEL_ENTRY = "fine_tuned_model"
 TRAINING_HINT = "run `kedro run --pipelines training` first"
@@ -63,11 +63,11 @@ def load_chat_model(
     version: str | None = None,
     env: str | None = None,
 ) -> LoadedChatModel:
-    """The model the chat talks to, and the prompt template it was trained with.
+    """The model the chat talks to, and the prompt template it was trained with (its directory's
+    record, else the default template).
 
-    ``model_dir`` given: load that directory; the template comes from ``project`` (or the current
-    directory) when that is a Kedro project, else :data:`DEFAULT_PROMPT_TEMPLATE`. Otherwise
-    load ``fine_tuned_model`` (``version``, or the latest) from the project's catalog.
+    ``model_dir`` given: load that directory. Otherwise load ``fine_tuned_model`` (``version``, or
+    the latest) from the catalog of ``project`` (or the current directory).
     """
     from kedro.utils import is_kedro_project
 
@@ -80,9 +80,7 @@ def load_chat_model(
     if model_dir is not None:
         if version is not None:
             raise ChatError("--version picks a catalog version; it cannot be used with --model-dir")
-        model, tokenizer = _load_model_dir(model_dir)
-        template = _project_template(project_path, env) if is_project else DEFAULT_PROMPT_TEMPLATE
-        return LoadedChatModel(model, tokenizer, template, str(model_dir))
+        return _with_prompt_format(_load_model_dir(model_dir), str(model_dir))
     if not is_project:
         raise ChatError(
             f"{project_path} is not a Kedro project: pass --project PATH (the project root) or "
@@ -91,7 +89,17 @@ def load_chat_model(
     return _load_from_catalog(project_path, version, env)
 
 
-def _load_model_dir(model_dir: Path) -> tuple[Any, Any]:
+def _with_prompt_format(data: Any, source: str) -> LoadedChatModel:
+    """The loaded model with the template its directory records (the default when none)."""
+    prompt_format = prompt_format_of(data, source)
+    if data.prompt_format is None:
+        source += f" (no {PROMPT_FORMAT_FILE}: the default prompt template)"
+    return LoadedChatModel(data.model, data.tokenizer, prompt_format.template, source)
+
+
+def _load_model_dir(model_dir: Path) -> Any:
+    from kedro.io import DatasetError
+
     from llm_finetune.datasets.model_dirs import is_complete_model_dir, load_model_dir
 
     if not is_complete_model_dir(model_dir):
@@ -100,8 +108,8 @@ def _load_model_dir(model_dir: Path) -> tuple[Any, Any]:
             f"{TRAINING_HINT}, or point --model-dir at a save_pretrained directory"
         )
     try:
-        return tuple(load_model_dir(model_dir))  # type: ignore[return-value]
-    except (OSError, ValueError) as error:
+        return load_model_dir(model_dir)
+    except (OSError, ValueError, DatasetError) as error:
         raise ChatError(f"cannot load the model in {model_dir}: {error}") from error
 
 
@@ -117,32 +125,18 @@ def _session(project_path: Path, env: str | None) -> Any:
     return KedroSession.create(project_path=project_path, env=env, save_on_close=False)
 
 
-def _template_from(parameters: Mapping[str, Any]) -> str:
-    template = parameters.get("prompt_template", DEFAULT_PROMPT_TEMPLATE)
-    if not isinstance(template, str):
-        raise ChatError(f"parameter prompt_template must be a string, got {template!r}")
-    return template
-
-
-def _project_template(project_path: Path, env: str | None) -> str:
-    with _session(project_path, env) as session:
-        return _template_from(session.load_context().config_loader["parameters"])
-
-
 def _load_from_catalog(project_path: Path, version: str | None, env: str | None) -> LoadedChatModel:
     from kedro.io import DatasetError
 
     with _session(project_path, env) as session:
-        context = session.load_context()
-        template = _template_from(context.config_loader["parameters"])
-        catalog = context.catalog
+        catalog = session.load_context().catalog
         if MODEL_ENTRY not in catalog:
             raise ChatError(f"the catalog of {project_path} has no {MODEL_ENTRY!r} entry")
         try:
             if version is None:  # pin "latest" once, so the label names what was loaded
                 dataset = catalog.get(MODEL_ENTRY)
                 version = getattr(dataset, "resolve_load_version", lambda: None)()
-            model, tokenizer = catalog.load(MODEL_ENTRY, version=version)
+            data = catalog.load(MODEL_ENTRY, version=version)
         except DatasetError as error:
             what = f"version {version}" if version else "no version yet"
             detail = " ".join(str(error).split())
@@ -151,4 +145,4 @@ def _load_from_catalog(project_path: Path, version: str | None, env: str | None)
                 f"(or pick an existing --version). [{detail}]"
             ) from error
     label = f"{MODEL_ENTRY} version {version}" if version else MODEL_ENTRY
-    return LoadedChatModel(model, tokenizer, template, f"{label} of {project_path}")
+    return _with_prompt_format(data, f"{label} of {project_path}")

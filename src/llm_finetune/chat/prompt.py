@@ -1,7 +1,7 @@
 """History and question as the model's prompt ids, within its context: the training layout.
 
 Earlier turns are laid out as finished training examples (prompt ids, answer ids, EOS: exactly
-:func:`~llm_finetune.pipelines.training.tokenization.tokenize_pair`'s layout), followed by the new
+:func:`~llm_finetune.modeling.examples.tokenize_pair`'s layout), followed by the new
 question's prompt. The oldest turns are dropped until the prompt fits the budget (the model's
 context minus ``max_new_tokens``).
 """
@@ -14,7 +14,8 @@ from typing import Any
 
 from llm_finetune.chat.errors import ChatError
 from llm_finetune.chat.history import Turn
-from llm_finetune.prompting import render_prompt
+from llm_finetune.modeling.examples import example_token_ids, prompt_token_ids
+from llm_finetune.modeling.prompt_format import render_prompt
 
 
 @dataclass(frozen=True)
@@ -28,16 +29,11 @@ class ChatPrompt:
 
 def prompt_ids(tokenizer: Any, template: str, question: str) -> list[int]:
     """The new question's prompt, tokenized as training tokenizes prompts (special tokens on)."""
-    # Imported here: the training package imports torch, and --help should stay fast.
-    from llm_finetune.pipelines.training.tokenization import prompt_token_ids
-
     return prompt_token_ids(tokenizer, render_prompt(template, question))
 
 
 def turn_ids(tokenizer: Any, template: str, turn: Turn) -> list[int]:
     """A finished turn as a completed training example: prompt ids, answer ids, EOS."""
-    from llm_finetune.pipelines.training.tokenization import example_token_ids
-
     return example_token_ids(tokenizer, render_prompt(template, turn.question), turn.answer)
 
 

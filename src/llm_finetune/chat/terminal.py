@@ -1,9 +1,9 @@
 """The terminal chat (``python -m llm_finetune.chat``): questions in, streamed answers out.
 
 Loads the latest ``fine_tuned_model`` of the project's catalog (``--version`` for another one, or
-``--model-dir DIR`` for any saved model directory), prompts it with the project's
-``prompt_template`` and streams each answer as it is generated. Earlier turns stay in the prompt
-while they fit the model's context. Works with piped input too::
+``--model-dir DIR`` for any saved model directory), prompts it in the format it was saved with
+(its ``prompt_format.json``) and streams each answer as it is generated. Earlier turns stay in
+the prompt while they fit the model's context. Works with piped input too::
 
     printf 'What causes a headache?\\n/quit\\n' | python -m llm_finetune.chat
 

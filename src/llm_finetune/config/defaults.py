@@ -32,8 +32,10 @@ _GENERATED = (
     "# Environments (conf/<env>/parameters.yml) and --params override them.\n"
 )
 _PROMPT_TEMPLATE_DOC = (
-    "The prompt template of the walkthrough. Shared by training, evaluation and the chat, so it\n"
-    "lives at the top level. It must contain {question} and end with {answer}."
+    "The prompt template the data is rendered with, saved with the trained model (evaluation and\n"
+    "the chats read it from there). null: the walkthrough's, DEFAULT_PROMPT_TEMPLATE in\n"
+    "src/llm_finetune/modeling/prompt_format.py. Another must contain {question} and end with\n"
+    "{answer}."
 )
 _TRAINING_HEADER = (
     "Base model: the catalog entry `base_model` (see catalog_training.yml). Choose another with\n"
@@ -81,10 +83,9 @@ def render(file_name: str) -> str:
     if header:
         lines += ["#"] + _comment(header, 0)
     if file_name == "parameters_data_engineering.yml":
-        from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE
-
+        # null, not the literal: the template is written once, in modeling/prompt_format.py.
         lines += [""] + _comment(_PROMPT_TEMPLATE_DOC, 0)
-        lines.append(f"prompt_template: {_scalar(DEFAULT_PROMPT_TEMPLATE)}")
+        lines.append("prompt_template: null")
     for block in blocks:
         lines += ["", f"{block.SECTION}:"]
         lines += _settings_lines(block, block().to_dict(), 2)

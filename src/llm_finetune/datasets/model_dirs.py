@@ -5,7 +5,10 @@ hidden temporary sibling first and is renamed into place only when complete, so 
 save never leaves a directory that loads. Loads take safetensors only, never run remote code and
 never reach the network.
 
-``torch``, ``transformers`` and the training helpers are imported inside functions: every
+A directory may also record how its model was made (``modeling/prompt_format.py``,
+``modeling/provenance.py``); those records travel in :class:`ModelAndTokenizer`.
+
+``torch`` and ``transformers`` are imported inside functions: every
 ``kedro`` command imports this module, most of them never load a model.
 """
 
@@ -21,6 +24,15 @@ from typing import Any, NamedTuple
 
 from kedro.io import DatasetError
 
+from llm_finetune.modeling.adapters import merge_adapters
+from llm_finetune.modeling.padding import ensure_pad_token
+from llm_finetune.modeling.prompt_format import (
+    PromptFormat,
+    prompt_format_files,
+    read_prompt_format,
+)
+from llm_finetune.modeling.provenance import provenance_files, read_provenance
+
 logger = logging.getLogger(__name__)
 
 _WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json")
@@ -28,10 +40,13 @@ _PARTIAL_MARK = ".partial-"
 
 
 class ModelAndTokenizer(NamedTuple):
-    """What every model catalog entry loads and saves."""
+    """What every model catalog entry loads and saves: the model, its tokenizer, and the records
+    of how it was made (None: not recorded), saved beside the weights."""
 
     model: Any
     tokenizer: Any
+    prompt_format: PromptFormat | None = None
+    provenance: dict[str, Any] | None = None
 
 
 def is_complete_model_dir(path: str | os.PathLike) -> bool:
@@ -48,22 +63,56 @@ def is_complete_model_dir(path: str | os.PathLike) -> bool:
 def load_model_dir(
     path: str | os.PathLike, load_args: dict[str, Any] | None = None
 ) -> ModelAndTokenizer:
-    """Load a local ``save_pretrained`` directory: safetensors only, no remote code, no network."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    """Load a local ``save_pretrained`` directory: safetensors only, no remote code, no network;
+    with the directory's prompt format and provenance records when it has them."""
+    from transformers import AutoModelForCausalLM
 
-    from llm_finetune.pipelines.training.tokenization import ensure_pad_token
-
+    records = _read_records(path)
     args = resolve_dtype(dict(load_args or {}))
     for forced in ("local_files_only", "trust_remote_code", "use_safetensors"):
         args.pop(forced, None)
     model = AutoModelForCausalLM.from_pretrained(
         str(path), local_files_only=True, trust_remote_code=False, use_safetensors=True, **args
     )
+    tokenizer = load_tokenizer_dir(path)
+    ensure_pad_token(model, tokenizer)
+    return ModelAndTokenizer(model, tokenizer, *records)
+
+
+def load_tokenizer_dir(path: str | os.PathLike) -> Any:
+    """The tokenizer of a local model directory alone (with its pad token), without the weights."""
+    from transformers import AutoTokenizer
+
     tokenizer = AutoTokenizer.from_pretrained(
         str(path), local_files_only=True, trust_remote_code=False
     )
+    ensure_pad_token(None, tokenizer)
+    return tokenizer
+
+
+def load_model_skeleton(path: str | os.PathLike, dtype: str = "float32") -> ModelAndTokenizer:
+    """The model of a local directory built from its config on torch's meta device (its module
+    tree, parameter shapes and ``dtype``; no weights read) and its tokenizer: what describing the
+    architecture needs, in a fraction of a load."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM
+
+    config = AutoConfig.from_pretrained(str(path), local_files_only=True, trust_remote_code=False)
+    with torch.device("meta"):
+        model = AutoModelForCausalLM.from_config(
+            config, trust_remote_code=False, **resolve_dtype({"dtype": dtype})
+        )
+    model.name_or_path = str(path)
+    tokenizer = load_tokenizer_dir(path)
     ensure_pad_token(model, tokenizer)
     return ModelAndTokenizer(model, tokenizer)
+
+
+def _read_records(path: str | os.PathLike) -> tuple[PromptFormat | None, dict[str, Any] | None]:
+    try:
+        return read_prompt_format(path), read_provenance(path)
+    except ValueError as error:
+        raise DatasetError(str(error)) from error
 
 
 def resolve_dtype(args: dict[str, Any]) -> dict[str, Any]:
@@ -93,15 +142,20 @@ def save_model_atomically(
     Everything goes to the hidden sibling ``.<name>.partial-<random>`` first (safetensors weights,
     tokenizer, then ``extra_files``: name -> text) and is renamed to ``target`` only when complete.
     Any failure removes the temporary directory and raises :class:`DatasetError`; ``target`` is
-    then untouched. GGUF markers are stripped and peft adapters merged first.
+    then untouched. GGUF markers are stripped and peft adapters merged first. The prompt format
+    and provenance of a :class:`ModelAndTokenizer` are saved beside the weights.
     """
-    from llm_finetune.pipelines.training.lora import merge_adapters
-
-    if not isinstance(data, tuple) or len(data) != 2:
+    if not isinstance(data, tuple) or len(data) not in (2, 4):
         raise DatasetError(
             f"expected a ModelAndTokenizer(model, tokenizer) to save, got {type(data).__name__}"
         )
-    model, tokenizer = data
+    model, tokenizer = data[0], data[1]
+    if isinstance(data, ModelAndTokenizer):
+        extra_files = {
+            **prompt_format_files(data.prompt_format),
+            **provenance_files(data.provenance),
+            **(extra_files or {}),
+        }
     target = Path(target)
     if target.exists() and not overwrite:
         raise DatasetError(f"{target} already exists; refusing to overwrite a saved model")

@@ -411,10 +411,16 @@ def test_nodes_name_the_parameter_of_a_bad_value(call, message):
 
 
 def test_configured_template_is_the_walkthrough_template():
+    from llm_finetune.modeling.prompt_format import resolve_template
+
     params = yaml.safe_load(
         (PROJECT_ROOT / "conf" / "base" / "parameters_data_engineering.yml").read_text()
     )
-    assert params["prompt_template"] == TEMPLATE
+    assert params["prompt_template"] is None  # null: the default, written in Python only
+    assert resolve_template(params["prompt_template"]) == TEMPLATE
+    frame = pl.DataFrame({"question": ["Why?"], "answer": ["Because."], "line_number": [1]})
+    default_qa, *_ = apply_prompt_template(frame, frame, frame, None)
+    assert default_qa["question"].to_list() == ["### Question:\nWhy?\n### Answer:\n"]
 
 
 def test_apply_prompt_template_renders_exact_prompt_and_text():

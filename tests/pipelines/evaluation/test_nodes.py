@@ -130,14 +130,75 @@ def test_evaluate_model_generates_once_for_questions_and_probes(tiny_model, tiny
     answered, off_topic, perplexity = nodes.evaluate_model(
         (tiny_model, tiny_tokenizer),
         eval_questions,
-        ["### Question:\nMars?\n### Answer:\n"],
+        nodes.render_off_topic_prompts(["Mars?"], TEMPLATE),
         tokenize_rows(tiny_tokenizer, PAIRS),
         {"perplexity_batch_size": 2},
         {"max_new_tokens": 3, "batch_size": 2},
     )
-    assert len(answered) == 2 and len(off_topic) == 1
+    assert len(answered) == 2 and len(off_topic) == 2
     assert set(answered[0]) == {"text", "ended_with_eos", "num_new_tokens"}
     assert perplexity["tokens"] > 0 and perplexity["perplexity"] > 1
+
+
+def prompts_given_to(model, tokenizer, monkeypatch) -> list[str]:
+    """Records the prompt text of every row the model's ``generate`` is given (padding dropped);
+    the real generate runs."""
+    given: list[str] = []
+    generate = model.generate
+
+    def recording_generate(*args, **kwargs):
+        for ids, mask in zip(kwargs["input_ids"], kwargs["attention_mask"], strict=True):
+            given.append(tokenizer.decode(ids[mask.bool()]))
+        return generate(*args, **kwargs)
+
+    monkeypatch.setattr(model, "generate", recording_generate)
+    return given
+
+
+def test_each_model_is_evaluated_in_the_prompt_format_it_was_saved_with(
+    tmp_path, tiny_model, tiny_tokenizer, monkeypatch, caplog
+):
+    """The run's template (the data's) is the default; the model was saved with another one."""
+    import logging
+
+    from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
+    from llm_finetune.modeling.prompt_format import PromptFormat
+
+    other = PromptFormat("Q: {question}\nA: {answer}")
+    HFModelDataset(filepath=str(tmp_path / "new")).save(
+        ModelAndTokenizer(tiny_model, tiny_tokenizer, other)
+    )
+    HFModelDataset(filepath=str(tmp_path / "old")).save(
+        ModelAndTokenizer(tiny_model, tiny_tokenizer)
+    )
+    eval_questions = make_test_qa(2)  # its `question` column is in the run's template
+    probes = nodes.render_off_topic_prompts(["Mars?"], TEMPLATE)
+    inputs = (
+        eval_questions,
+        probes,
+        tokenize_rows(tiny_tokenizer, PAIRS),
+        {},
+        {"max_new_tokens": 2},
+    )
+
+    saved = HFModelDataset(filepath=str(tmp_path / "new")).load()
+    given = prompts_given_to(saved.model, saved.tokenizer, monkeypatch)
+    answered, off_topic, _ = nodes.evaluate_fine_tuned_model(saved, *inputs)
+    assert len(answered) == 2 and len(off_topic) == 2
+    expected = [
+        "Q: Question number 0?\nA: ",
+        "Q: Question number 1?\nA: ",
+        "Mars?",
+        "Q: Mars?\nA: ",
+    ]
+    assert sorted(given) == sorted(expected)  # batched longest first
+
+    older = HFModelDataset(filepath=str(tmp_path / "old")).load()  # saved without a record
+    given = prompts_given_to(older.model, older.tokenizer, monkeypatch)
+    caplog.set_level(logging.INFO, logger="llm_finetune.modeling")
+    nodes.evaluate_base_model(older, *inputs)
+    assert sorted(given) == sorted([*eval_questions["question"], *probes])
+    assert any("records no prompt format" in r.getMessage() for r in caplog.records)
 
 
 def test_evaluate_model_rejects_bad_generation_settings_before_loading_anything():

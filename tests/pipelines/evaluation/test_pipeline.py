@@ -17,7 +17,7 @@ from llm_finetune.pipelines.evaluation import create_pipeline
 from tests.conftest import PROJECT_ROOT, build_tiny_model
 from tests.pipelines.evaluation.test_nodes import tokenize_rows
 
-MODEL_INPUTS = {"base_model", "fine_tuned_model"}
+MODEL_INPUTS = {"base_model", "base_tokenizer", "fine_tuned_model"}
 DATA_INPUTS = {"test_qa", "training_metrics"}  # the only reader of the test split
 OUTPUTS = {
     "tokenized_test",
@@ -115,6 +115,7 @@ def test_pipeline_end_to_end(tiny_tokenizer):
         "fine_tuned_model": CountingDataset(
             ModelAndTokenizer(build_tiny_model(tiny_tokenizer, seed=1), tiny_tokenizer)
         ),
+        "base_tokenizer": CountingDataset(tiny_tokenizer),
     }
     history = [{"step": s, "loss": 3.0 / s, "learning_rate": 1e-5} for s in range(1, 5)]
     catalog = DataCatalog(
@@ -131,8 +132,9 @@ def test_pipeline_end_to_end(tiny_tokenizer):
 
     SequentialRunner().run(create_pipeline(), catalog)
 
-    # One generating load per model; the base model's tokenizer also tokenizes the test split.
-    assert models["fine_tuned_model"].loads == 1 and models["base_model"].loads == 2
+    # One generating load per model; the base model's tokenizer alone tokenizes the test split.
+    assert models["fine_tuned_model"].loads == 1 and models["base_model"].loads == 1
+    assert models["base_tokenizer"].loads == 1
     tokenized_test = catalog.load("tokenized_test")
     assert tokenized_test["input_ids"].to_list() == expected_tokens["input_ids"].to_list()
     assert tokenized_test["labels"].to_list() == expected_tokens["labels"].to_list()

@@ -180,6 +180,8 @@ def test_each_configuration_is_a_namespace_sharing_one_base_evaluation():
         "train_qa",
         "validation_qa",
         "base_model",
+        "base_tokenizer",
+        "base_model_skeleton",
     }
     table = next(n for n in pipe.nodes if n.name == "sweep.a.build_comparison_table")
     assert "sweep.base_answers" in table.inputs and "sweep.a.fine_tuned_answers" in table.inputs

@@ -35,7 +35,7 @@ from llm_finetune.datasets import ModelAndTokenizer, PretrainedModelDataset, pre
 from llm_finetune.datasets.model_cache import SOURCE_INFO_FILE
 from llm_finetune.datasets.model_dirs import save_model_atomically
 from llm_finetune.distributed import RankZeroDataCatalog, launcher_trainer_args
-from llm_finetune.pipelines.training import checkpoints, create_pipeline, nodes
+from llm_finetune.pipelines.training import checkpoints, create_pipeline, finished_model
 from tests.conftest import PROJECT_ROOT, build_tiny_model, build_tiny_tokenizer
 
 SAMPLE = Path("data") / "01_raw" / "medical_dialogues_sample.jsonl"
@@ -183,7 +183,7 @@ def test_only_the_checkpoint_writer_removes_a_finished_run(tmp_path):
 
 
 class _SingleProcessAccelerator:
-    """What ``_gather_sharded_model`` uses of accelerate, for one process."""
+    """What ``gather_sharded_model`` uses of accelerate, for one process."""
 
     def get_state_dict(self, model):
         return {k: v.clone() for k, v in model.state_dict().items()}
@@ -202,7 +202,7 @@ def test_gather_sharded_model_returns_a_plain_copy(tmp_path, tiny_tokenizer):
     trainer = SimpleNamespace(
         model=model, accelerator=_SingleProcessAccelerator(), args=SimpleNamespace(should_save=True)
     )
-    gathered = nodes._gather_sharded_model(trainer, tiny_tokenizer, tmp_path / "full-model")
+    gathered = finished_model.gather_sharded_model(trainer, tiny_tokenizer, tmp_path / "full-model")
     assert gathered is not model
     expected = model.state_dict()
     for key, tensor in gathered.state_dict().items():

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
+from llm_finetune.modeling.prompt_format import PromptFormat
+from llm_finetune.modeling.provenance import data_fingerprint
 from llm_finetune.pipelines.training import accounting, model_facts, nodes
 from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
 from tests.conftest import build_tiny_model
@@ -18,6 +20,7 @@ QA = pl.DataFrame(
     }
 )
 TOKENIZATION = {"max_length": 256, "answer_only_loss": True}
+OTHER_TEMPLATE = "Q: {question}\nA: {answer}"  # not the project's: it must travel with the model
 # Decoding settings the fine-tuned model must carry into its generation_config.json.
 GENERATION = {"max_new_tokens": 24, "repetition_penalty": 1.3, "no_repeat_ngram_size": 4}
 
@@ -69,7 +72,9 @@ def base(tiny_tokenizer):
 
 @pytest.fixture
 def tokenized(base):
-    train, test, stats = nodes.tokenize_datasets(QA.head(6), QA.tail(2), base, TOKENIZATION)
+    train, test, stats = nodes.tokenize_datasets(
+        QA.head(6), QA.tail(2), base.tokenizer, TOKENIZATION
+    )
     return train, test, stats
 
 
@@ -87,21 +92,23 @@ def test_tokenize_datasets_counts_and_labels(tokenized, tiny_tokenizer):
 def test_tokenize_datasets_reports_truncation_and_drops(base):
     prompt_lengths = [len(base.tokenizer(q)["input_ids"]) for q in QA["question"]]
     tight = {"max_length": max(prompt_lengths) + 2, "answer_only_loss": True}
-    train, _, stats = nodes.tokenize_datasets(QA, QA, base, tight)
+    train, _, stats = nodes.tokenize_datasets(QA, QA, base.tokenizer, tight)
     assert stats["train"]["truncated"] == 8 and stats["train"]["dropped_prompt_too_long"] == 0
     assert train["input_ids"].list.len().max() == tight["max_length"]
 
     too_tight = {"max_length": min(prompt_lengths), "answer_only_loss": True}
     with pytest.raises(ValueError, match="no train example fits"):
-        nodes.tokenize_datasets(QA, QA, base, too_tight)
+        nodes.tokenize_datasets(QA, QA, base.tokenizer, too_tight)
 
 
 def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
     train, test, stats = tokenized
     before = {k: v.clone() for k, v in base.model.state_dict().items()}
+    identity = {"source": "tiny", "revision": None, "kind": "local", "location": "/models/tiny"}
+    base = base._replace(provenance=identity)  # what PretrainedModelDataset attaches
 
     fine_tuned, metrics = nodes.fine_tune(
-        base, train, test, training_params(tmp_path / "ckpt"), GENERATION
+        base, train, test, training_params(tmp_path / "ckpt"), GENERATION, OTHER_TEMPLATE
     )
 
     losses = [e["loss"] for e in metrics["log_history"] if "loss" in e]
@@ -127,6 +134,15 @@ def test_two_steps_train_reload_and_generate(base, tokenized, tmp_path):
     assert {key: saved[key] for key in GENERATION} == GENERATION
     assert saved["do_sample"] is False
     assert reloaded.model.generation_config.repetition_penalty == 1.3
+    # So do its prompt format and what it was made from, beside generation_config.json.
+    record = json.loads((tmp_path / "model" / "prompt_format.json").read_text())
+    assert record == {"kind": "template", "template": OTHER_TEMPLATE}
+    assert reloaded.prompt_format == PromptFormat(OTHER_TEMPLATE)
+    made_from = json.loads((tmp_path / "model" / "provenance.json").read_text())
+    assert made_from["base_model"] == identity
+    assert made_from["training_data"] == data_fingerprint(train, "tokenized_train")
+    assert made_from["training_data"]["rows"] == 6
+    assert reloaded.provenance == made_from
     prompt = reloaded.tokenizer(QA["question"][0], return_tensors="pt")
     output = reloaded.model.generate(**prompt, max_new_tokens=5, do_sample=False)
     assert output.shape[1] > prompt["input_ids"].shape[1]
@@ -303,7 +319,9 @@ def test_real_default_model_trains_a_few_steps(tmp_path):
     base_model = PretrainedModelDataset(
         source="smollm2-135m-instruct", cache_dir=str(Path("data/06_models/base_model"))
     ).load()
-    train, test, _ = nodes.tokenize_datasets(QA.head(6), QA.tail(2), base_model, TOKENIZATION)
+    train, test, _ = nodes.tokenize_datasets(
+        QA.head(6), QA.tail(2), base_model.tokenizer, TOKENIZATION
+    )
     params = training_params(tmp_path / "ckpt", max_steps=2, learning_rate=1.0e-5)
     fine_tuned, metrics = nodes.fine_tune(base_model, train, test, params, GENERATION)
     assert all(math.isfinite(e.get("loss", 0.0)) for e in metrics["log_history"])

@@ -14,7 +14,25 @@ from tests.mlflow_support import copy_project, save_tiny_model, tiny_run_params
 
 def test_the_pipeline_never_reads_the_test_split():
     inputs = {name for name in create_pipeline().inputs() if not name.startswith("params:")}
-    assert inputs == {"train_qa", "validation_qa", "base_model"}
+    assert inputs == {
+        "train_qa",
+        "validation_qa",
+        "base_model",
+        "base_tokenizer",
+        "base_model_skeleton",
+    }
+
+
+def test_only_fine_tune_reads_the_base_model_weights():
+    readers = {
+        name: sorted(node.name for node in create_pipeline().nodes if name in node.inputs)
+        for name in ("base_model", "base_tokenizer", "base_model_skeleton")
+    }
+    assert readers == {
+        "base_model": ["fine_tune"],
+        "base_tokenizer": ["tokenize_datasets"],
+        "base_model_skeleton": ["summarize_architecture"],
+    }
 
 
 def test_model_facts_are_catalog_entries_and_the_sweep_copies_skip_the_sizing():
@@ -77,7 +95,7 @@ def test_no_test_row_reaches_the_trainer(tmp_path, monkeypatch):
         session.run(pipeline_names=["data_engineering", "training"])
         catalog = session.load_context().catalog
         splits = {name: catalog.load(f"{name}_qa") for name in ("train", "validation", "test")}
-        tokenizer = catalog.load("base_model").tokenizer
+        tokenizer = catalog.load("base_tokenizer")
 
     tokenization = {"max_length": 2048, "answer_only_loss": True}
     examples = {

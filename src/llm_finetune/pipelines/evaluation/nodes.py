@@ -16,22 +16,21 @@ import polars as pl
 
 from llm_finetune.config import EvaluationSettings
 from llm_finetune.generation import GenerationSettings, generate_answers
+from llm_finetune.modeling.prompt_format import prompt_format_of, render_prompt
 from llm_finetune.pipelines.evaluation import registry
 from llm_finetune.pipelines.evaluation.answers import MODELS, answers_of
 from llm_finetune.pipelines.evaluation.perplexity import answer_perplexity
 from llm_finetune.pipelines.training.tokenization import tokenize_qa
-from llm_finetune.prompting import render_prompt
 
 logger = logging.getLogger(__name__)
 
 
 def tokenize_test(
-    test_qa: pl.DataFrame, base_model: Any, tokenization: Mapping[str, Any]
+    test_qa: pl.DataFrame, base_tokenizer: Any, tokenization: Mapping[str, Any]
 ) -> pl.DataFrame:
     """The test split tokenized exactly as training tokenizes (answer + EOS labelled), for the
     answer-token perplexity of both models. Only evaluation reads the test split."""
-    tokenizer = base_model[1]  # (model, tokenizer)
-    frame, stats = tokenize_qa(test_qa, tokenizer, tokenization)
+    frame, stats = tokenize_qa(test_qa, base_tokenizer, tokenization)
     logger.info("Tokenized the test split: %s", stats)
     return frame
 
@@ -67,7 +66,8 @@ def evaluate_model(
     """Run one model once: perplexity on ``tokenized_test`` and answers to every prompt.
 
     The test questions and the off-topic probes are generated in one call with the project's
-    generation settings (``params:generation``): the same for every model.
+    generation settings (``params:generation``): the same for every model. Each model is prompted
+    in the format it was saved with (:func:`model_prompts`).
 
     Returns:
         ``answers`` (one dict per eval question: ``text``, ``ended_with_eos``,
@@ -81,10 +81,32 @@ def evaluate_model(
         tokenized_test,
         EvaluationSettings.from_params(evaluation_params).perplexity_batch_size,
     )
-    questions = eval_questions["question"].to_list()
-    generated = generate_answers(model, tokenizer, questions + list(off_topic_prompts), settings)
+    prompts = model_prompts(model_and_tokenizer, eval_questions, off_topic_prompts)
+    generated = generate_answers(model, tokenizer, prompts, settings)
     answers = [answer.to_dict() for answer in generated]
-    return answers[: len(questions)], answers[len(questions) :], perplexity
+    return answers[: eval_questions.height], answers[eval_questions.height :], perplexity
+
+
+def model_prompts(
+    model_and_tokenizer: Sequence[Any],
+    eval_questions: pl.DataFrame,
+    off_topic_prompts: Sequence[str],
+) -> list[str]:
+    """The eval questions, then the off-topic probes in :func:`render_off_topic_prompts`' layout
+    (every question raw, then every one templated), each templated prompt rendered in the model's
+    own format (its directory's ``prompt_format.json``; the default template when it has none)."""
+    if len(off_topic_prompts) % 2:
+        raise ValueError(
+            f"off_topic_prompts holds {len(off_topic_prompts)} prompts; expected every off-topic "
+            "question twice, raw then templated (render_off_topic_prompts)"
+        )
+    what = getattr(model_and_tokenizer[0], "name_or_path", "") or "the model"
+    prompt_format = prompt_format_of(model_and_tokenizer, what)
+    raw = list(off_topic_prompts[: len(off_topic_prompts) // 2])
+    questions = eval_questions["plain_question"].to_list()
+    return (
+        [prompt_format.render(q) for q in questions] + raw + [prompt_format.render(q) for q in raw]
+    )
 
 
 def evaluate_base_model(

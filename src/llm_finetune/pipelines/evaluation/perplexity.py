@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
+from llm_finetune.modeling.examples import IGNORE_INDEX
 from llm_finetune.progress import progress_bar
 
 logger = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ def base_model_evaluation(
         [
             Node(
                 nodes.tokenize_test,
-                inputs=["test_qa", "base_model", tokenization],
+                inputs=["test_qa", "base_tokenizer", tokenization],
                 outputs="tokenized_test",
                 name="tokenize_test",
             ),

@@ -34,7 +34,13 @@ from llm_finetune.pipelines.sweep.grid import (
 logger = logging.getLogger(__name__)
 
 #: Project inputs every namespace reads under their own names.
-PROJECT_INPUTS = {"train_qa", "validation_qa", "base_model"}
+PROJECT_INPUTS = {
+    "train_qa",
+    "validation_qa",
+    "base_model",
+    "base_tokenizer",
+    "base_model_skeleton",
+}
 #: The evaluation pipeline's test split is the validation split in the sweep.
 EVALUATED_SPLIT = {"test_qa": "validation_qa"}
 SWEEP_OUTPUTS = {"sweep_results", "sweep_plot"}
@@ -108,7 +114,7 @@ def shared_pipeline(configurations: Sequence[str]) -> Pipeline:
     return pipeline(
         settings + base_evaluation,
         namespace=SWEEP_NAMESPACE,
-        inputs={"base_model": "base_model", **EVALUATED_SPLIT},
+        inputs={"base_model": "base_model", "base_tokenizer": "base_tokenizer", **EVALUATED_SPLIT},
         outputs={
             f"configuration_{index}": f"{Configuration(name).namespace}.configuration"
             for index, name in enumerate(configurations)
@@ -134,7 +140,10 @@ def configuration_pipeline(name: str, shared_outputs: set[str]) -> Pipeline:
         parameters={"training", "sweep"},
     )
     trained = pipeline(
-        _training(), namespace=namespace, inputs=PROJECT_INPUTS, parameters={"generation"}
+        _training(),
+        namespace=namespace,
+        inputs=PROJECT_INPUTS,
+        parameters={"generation", "prompt_template"},
     )
     fine_tuned = evaluation.fine_tuned_evaluation("evaluation_params", "off_topic_questions")
     shared = {

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
+from llm_finetune.modeling.examples import IGNORE_INDEX
 
 
 def chunked_causal_lm_loss(

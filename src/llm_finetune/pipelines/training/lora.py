@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any
 
 from llm_finetune.config import LoraSettings
+from llm_finetune.modeling.adapters import merge_adapters  # noqa: F401  (its old import path)
 
 logger = logging.getLogger(__name__)
-
-
-def merge_adapters(model: Any) -> Any:
-    """A plain model from a peft model (adapters merged into a copy), or ``model`` unchanged.
-
-    The merge happens on a deep copy, so the caller's peft model keeps its adapters.
-    """
-    if callable(getattr(model, "merge_and_unload", None)) and hasattr(model, "peft_config"):
-        logger.info("Merging the peft adapters into the base weights before saving")
-        return copy.deepcopy(model).merge_and_unload()
-    return model
 
 
 def add_adapters(model: Any, lora: LoraSettings) -> Any:

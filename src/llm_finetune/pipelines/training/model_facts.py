@@ -20,7 +20,7 @@ def summarize_architecture(base_model: Any) -> dict[str, Any]:
     Works for any transformers causal LM whose config uses (or maps to) the standard names
     (``num_hidden_layers``, ``hidden_size``, ...): Llama (SmolLM2), GPT-NeoX (pythia), GPT-2.
     """
-    model, tokenizer = base_model  # a ModelAndTokenizer, or any (model, tokenizer) pair
+    model, tokenizer = base_model[0], base_model[1]  # a ModelAndTokenizer, or any pair
     config = model.config
     heads = _config_value(config, "num_attention_heads")
     hidden = _config_value(config, "hidden_size")

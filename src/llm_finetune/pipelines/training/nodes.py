@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -29,14 +28,16 @@ from llm_finetune.config import (
     TokenizationSettings,
     TrainingSettings,
 )
-from llm_finetune.generation import GenerationSettings, attach_generation_config
+from llm_finetune.datasets.model_dirs import ModelAndTokenizer
+from llm_finetune.generation import GenerationSettings
 from llm_finetune.hardware import select_device
+from llm_finetune.modeling.prompt_format import PromptFormat
 from llm_finetune.pipelines.training import checkpoints
 from llm_finetune.pipelines.training.accounting import (
-    parameter_counts,
     sum_over_processes,
     training_summary,
 )
+from llm_finetune.pipelines.training.finished_model import finished_model, training_provenance
 from llm_finetune.pipelines.training.lora import add_adapters
 from llm_finetune.pipelines.training.packing import (
     RowCollator,
@@ -54,11 +55,12 @@ logger = logging.getLogger(__name__)
 def tokenize_datasets(
     train_qa: pl.DataFrame,
     validation_qa: pl.DataFrame,
-    base_model: Any,
+    base_tokenizer: Any,
     tokenization: dict[str, Any],
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
     """Tokenize the train and validation pairs with answer-only labels and a learned EOS.
 
+    ``base_tokenizer``: the base model's tokenizer (``base_tokenizer``: no weights are read).
     ``tokenization``: ``params:training.tokenization`` (see :class:`TokenizationSettings`).
     Returns the two tokenized frames (``input_ids``, ``labels``, ``attention_mask``) and counts of
     truncated and dropped (prompt longer than ``max_length``) examples per split. The test split
@@ -68,7 +70,7 @@ def tokenize_datasets(
     stats: dict[str, Any] = {"max_length": settings.max_length}
     frames = []
     for split, qa in (("train", train_qa), ("validation", validation_qa)):
-        frame, stats[split] = tokenize_qa(qa, base_model.tokenizer, settings.to_dict())
+        frame, stats[split] = tokenize_qa(qa, base_tokenizer, settings.to_dict())
         if frame.height == 0:
             raise ValueError(
                 f"no {split} example fits max_length={settings.max_length} tokens; raise "
@@ -85,24 +87,21 @@ def fine_tune(
     tokenized_validation: pl.DataFrame,
     training: dict[str, Any],
     generation: dict[str, Any] | None,
+    prompt_template: str | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Fine-tune with the HF Trainer (full or LoRA), resuming from the last complete checkpoint.
 
     ``training``: ``params:training`` (:class:`TrainingSettings`). ``generation``: decoding
-    settings the model carries in its ``generation_config.json``, so it decodes as evaluation and
-    the chats do. The validation split drives the eval loss, early stopping and the best
-    checkpoint. A run started again with the same parameters, base model and data continues from
-    its checkpoints (``checkpoints.py``); a finished run removes them. Returns the model (LoRA
-    merged into the base weights) and the training metrics.
+    settings the model carries in its ``generation_config.json``. ``prompt_template``: the one the
+    data was rendered with (null: the default), saved with the model, its base model and training
+    data (``finished_model.py``). The validation split drives the eval loss, early stopping and
+    the best checkpoint. A run started again with the same parameters, base model and data
+    continues from its checkpoints. Returns the model (LoRA merged) and the training metrics.
     """
-    import torch
-
-    from llm_finetune.datasets.model_dirs import ModelAndTokenizer
-
     settings = TrainingSettings.from_params(training)
-    decoding = GenerationSettings.from_params(generation)  # both fail before any training
-    if settings.torch_threads:
-        torch.set_num_threads(settings.torch_threads)
+    decoding = GenerationSettings.from_params(generation)  # all three fail before any training
+    prompt_format = PromptFormat.from_template(prompt_template)
+    _set_threads(settings.torch_threads)
     tokenizer = base_model.tokenizer
     device = select_device()
     settings.check_device(device.type)
@@ -122,15 +121,11 @@ def fine_tune(
     )
     _check_and_log_plan(trainer, settings, device, len(train_examples), run_dir)
     # Train.
-    started = time.perf_counter()
-    result = trainer.train(resume_from_checkpoint=resume_from)
-    wall_time = time.perf_counter() - started
-    # A collective: every process of a distributed run takes part.
-    counts = {name: sum_over_processes(trainer, n) for name, n in trainer.trained_counts.items()}
+    result, wall_time, counts = _train(trainer, resume_from)
     # Save: one plain model in memory (the catalog writes it); the run's checkpoints go.
-    model, parameters = _finished_model(trainer, tokenizer, run_dir, settings.lora, decoding)
+    model, parameters = finished_model(trainer, tokenizer, run_dir, settings.lora, decoding)
     checkpoints.remove_finished_checkpoints(args, run_dir)
-    # Summary.
+    # Summary, and the record of what the model was made from (saved with it).
     summary = training_summary(
         trainer,
         model,
@@ -144,7 +139,26 @@ def fine_tune(
         step_seconds=step_timer.seconds,
     )
     metrics = {"log_history": trainer.state.log_history, "summary": summary}
-    return ModelAndTokenizer(model, tokenizer), metrics
+    made_from = training_provenance(base_model, tokenized_train)
+    return ModelAndTokenizer(model, tokenizer, prompt_format, made_from), metrics
+
+
+def _train(trainer: Any, resume_from: str | None) -> tuple[Any, float, dict[str, int]]:
+    """Train; the Trainer's result, the wall time and what every process trained on, summed."""
+    started = time.perf_counter()
+    result = trainer.train(resume_from_checkpoint=resume_from)
+    wall_time = time.perf_counter() - started
+    # A collective: every process of a distributed run takes part.
+    counts = {name: sum_over_processes(trainer, n) for name, n in trainer.trained_counts.items()}
+    return result, wall_time, counts
+
+
+def _set_threads(torch_threads: int | None) -> None:
+    """``training.torch_threads`` (None: torch's default)."""
+    if torch_threads:
+        import torch
+
+        torch.set_num_threads(torch_threads)
 
 
 def _trainable_model(model: Any, lora: LoraSettings, attn_implementation: str | None) -> Any:
@@ -241,47 +255,6 @@ def _check_and_log_plan(
             args.parallel_mode.value,
             "FSDP" if trainer.is_fsdp_enabled else "DDP",
         )
-
-
-def _finished_model(
-    trainer: Any, tokenizer: Any, run_dir: Path, lora: LoraSettings, decoding: Any
-) -> tuple[Any, dict[str, int]]:
-    """The trained model as evaluation and the catalog take it (one plain model: FSDP shards
-    gathered, LoRA merged; eval mode, KV cache on, the ``decoding`` settings in its generation
-    config) and its parameter counts before the merge (so LoRA's trainable count shows)."""
-    model = trainer.model
-    if trainer.is_fsdp_enabled:  # each process holds a shard of the weights
-        model = _gather_sharded_model(trainer, tokenizer, run_dir / "full-model")
-    parameters = parameter_counts(model)
-    if lora.enabled:
-        model = model.merge_and_unload()  # evaluation loads one plain model either way
-    model.eval()
-    model.config.use_cache = True  # generation wants the KV cache back
-    attach_generation_config(model, tokenizer, decoding)
-    return model, parameters
-
-
-def _gather_sharded_model(trainer: Any, tokenizer: Any, directory: Path) -> Any:
-    """One plain model from the shards an FSDP run leaves on each process.
-
-    Every process takes part in gathering the full weights (a collective); rank 0 writes them to
-    ``directory`` in the ``save_pretrained`` layout, and every process loads them back as a plain,
-    unsharded model, so the catalog's save on rank 0 and the downstream nodes of every rank get an
-    ordinary model.
-    """
-    from llm_finetune.datasets.model_dirs import load_model_dir
-
-    accelerator = trainer.accelerator
-    state_dict = accelerator.get_state_dict(trainer.model)  # full weights on rank 0 only
-    if trainer.args.should_save:
-        shutil.rmtree(directory, ignore_errors=True)
-        accelerator.unwrap_model(trainer.model).save_pretrained(
-            directory, state_dict=state_dict, safe_serialization=True
-        )
-        tokenizer.save_pretrained(directory)
-    accelerator.wait_for_everyone()
-    logger.info("Gathered the FSDP-sharded weights into one model (%s)", directory)
-    return load_model_dir(directory, {"dtype": "auto"}).model
 
 
 def plot_loss(training_metrics: dict[str, Any]) -> Any:

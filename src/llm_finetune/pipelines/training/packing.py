@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
+from llm_finetune.modeling.examples import IGNORE_INDEX
 
 Row = dict[str, list[int]]
 

@@ -18,12 +18,14 @@ def create_pipeline(
     fact of the base model and the GPUs, not of a training configuration, so the sweep's
     per-configuration copies of this pipeline leave it out.
 
-    It reads the train and validation splits only; the test split is evaluation's."""
+    It reads the train and validation splits only; the test split is evaluation's. Only
+    ``fine_tune`` reads the base model's weights: tokenizing takes ``base_tokenizer``, describing
+    the architecture ``base_model_skeleton`` (``PretrainedModelDataset``'s ``part``)."""
     pipe = Pipeline(
         [
             Node(
                 nodes.tokenize_datasets,
-                inputs=["train_qa", "validation_qa", "base_model", tokenization],
+                inputs=["train_qa", "validation_qa", "base_tokenizer", tokenization],
                 outputs=["tokenized_train", "tokenized_validation", "tokenization_stats"],
                 name="tokenize_datasets",
             ),
@@ -35,6 +37,7 @@ def create_pipeline(
                     "tokenized_validation",
                     training,
                     "params:generation",
+                    "params:prompt_template",
                 ],
                 outputs=["fine_tuned_model", "training_metrics"],
                 name="fine_tune",
@@ -48,7 +51,7 @@ def create_pipeline(
             ),
             Node(
                 model_facts.summarize_architecture,
-                inputs="base_model",
+                inputs="base_model_skeleton",
                 outputs="model_architecture",
                 name="summarize_architecture",
             ),

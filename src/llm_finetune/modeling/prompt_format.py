@@ -1,0 +1,118 @@
+"""The prompt format: how a question becomes a model prompt, and the record a saved model keeps of
+it (:data:`PROMPT_FORMAT_FILE`, beside ``generation_config.json``).
+
+:data:`DEFAULT_PROMPT_TEMPLATE` is the one place the project's template is written. The parameter
+``prompt_template`` is null by default, which means this template (:func:`resolve_template`).
+Evaluation and the chats prompt a model in the format its directory records, so an older model
+keeps its own format when the project's template changes; a model without the record (saved
+before it existed, a bare base model) gets the default, said in a log line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+ANSWER_PLACEHOLDER = "{answer}"
+QUESTION_PLACEHOLDER = "{question}"
+DEFAULT_PROMPT_TEMPLATE = "### Question:\n{question}\n### Answer:\n{answer}"
+#: The record a saved model keeps of its prompt format.
+PROMPT_FORMAT_FILE = "prompt_format.json"
+#: ``kind`` of a plain text template; a tokenizer's chat template (with its system prompt) can
+#: be recorded later under another kind.
+TEMPLATE_KIND = "template"
+
+
+def resolve_template(template: str | None) -> str:
+    """``template``, or :data:`DEFAULT_PROMPT_TEMPLATE` for None (``prompt_template: null``)."""
+    if template is None:
+        return DEFAULT_PROMPT_TEMPLATE
+    if not isinstance(template, str):
+        raise ValueError(f"prompt_template must be a string or null, got {template!r}")
+    return template
+
+
+def prompt_prefix(template: str | None) -> str:
+    """The part of ``template`` before ``{answer}``: what the model sees at inference time."""
+    template = resolve_template(template)
+    if not template.endswith(ANSWER_PLACEHOLDER) or QUESTION_PLACEHOLDER not in template:
+        raise ValueError(
+            f"prompt_template must contain '{QUESTION_PLACEHOLDER}' and end with "
+            f"'{ANSWER_PLACEHOLDER}', got {template!r}"
+        )
+    return template[: -len(ANSWER_PLACEHOLDER)]
+
+
+def split_prompt_prefix(template: str | None) -> tuple[str, str]:
+    """The text before and after ``{question}`` in the prompt prefix."""
+    before, _, after = prompt_prefix(template).partition(QUESTION_PLACEHOLDER)
+    return before, after
+
+
+def render_prompt(template: str | None, question: str) -> str:
+    """The prompt for one question (no answer), e.g. ``### Question:\\n...\\n### Answer:\\n``."""
+    before, after = split_prompt_prefix(template)
+    return f"{before}{question}{after}"
+
+
+@dataclass(frozen=True)
+class PromptFormat:
+    """How a model is prompted: ``kind`` (only :data:`TEMPLATE_KIND` so far) and its template."""
+
+    template: str
+    kind: str = TEMPLATE_KIND
+
+    def __post_init__(self) -> None:
+        if self.kind != TEMPLATE_KIND:
+            raise ValueError(f"unknown prompt format kind {self.kind!r}; known: {TEMPLATE_KIND!r}")
+        prompt_prefix(self.template)  # fails for a template without {question} / {answer}
+
+    @classmethod
+    def from_template(cls, template: str | None) -> PromptFormat:
+        return cls(resolve_template(template))
+
+    def render(self, question: str) -> str:
+        return render_prompt(self.template, question)
+
+    def to_json(self) -> str:
+        return json.dumps({"kind": self.kind, **asdict(self)}, indent=2) + "\n"
+
+
+def read_prompt_format(directory: str | Path) -> PromptFormat | None:
+    """The format a model directory records, or None when it has no :data:`PROMPT_FORMAT_FILE`.
+
+    Raises ``ValueError`` naming the file for an unreadable or invalid record.
+    """
+    path = Path(directory) / PROMPT_FORMAT_FILE
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        return PromptFormat(template=record["template"], kind=record["kind"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: not a valid prompt format record: {error!r}") from error
+
+
+def prompt_format_of(model_and_tokenizer: Any, what: str = "the model") -> PromptFormat:
+    """The format ``model_and_tokenizer`` (a ``ModelAndTokenizer``) was saved with, or the
+    default template (logged) for a model that records none."""
+    recorded = getattr(model_and_tokenizer, "prompt_format", None)
+    if recorded is not None:
+        return recorded
+    logger.info(
+        "%s records no prompt format (%s); prompting it with the project's default template %r",
+        what,
+        PROMPT_FORMAT_FILE,
+        DEFAULT_PROMPT_TEMPLATE,
+    )
+    return PromptFormat(DEFAULT_PROMPT_TEMPLATE)
+
+
+def prompt_format_files(prompt_format: PromptFormat | None) -> dict[str, str]:
+    """File name -> text to save with a model (``extra_files`` of ``save_model_atomically``)."""
+    return {} if prompt_format is None else {PROMPT_FORMAT_FILE: prompt_format.to_json()}
