@@ -129,10 +129,10 @@ def test_a_model_directory_without_weights_gives_its_architecture_random_init(
 ):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import common
-    import gpu_suite
+    from gpu.models import tiny_model, tiny_tokenizer
 
-    tokenizer = gpu_suite.tiny_tokenizer(["### Question:\nfever?\n### Answer:\nrest"] * 8)
-    model = gpu_suite.tiny_model("llama", tokenizer)
+    tokenizer = tiny_tokenizer(["### Question:\nfever?\n### Answer:\nrest"] * 8)
+    model = tiny_model("llama", tokenizer)
     full = tmp_path / "tiny-llama"
     model.save_pretrained(full)
     tokenizer.save_pretrained(full)
