@@ -18,7 +18,7 @@ from configs, with a tokenizer trained on the real rows), on the real rows of ``
    only) against plain eager. ``loss_rel`` = |loss - reference| / |reference|, ``grad_rel`` =
    max |grad - reference| / max |reference| over all parameters. Tolerances in :data:`TOLERANCES`.
 2. Training throughput, real (non-padding) tokens/s of timed optimizer steps after a warm-up
-   (``train_throughput.timed_steps``): ``walkthrough`` (batch 1, grad-accum 4, attention mask,
+   (``timed_training.timed_steps``): ``walkthrough`` (batch 1, grad-accum 4, attention mask,
    Adafactor, fp32) vs ``full`` (the ``--env gpu`` setup: token-budget packed rows, chunked loss,
    fused AdamW, bf16 where the device runs it fast; attention: the default SDPA, isolated by
    position ids) vs ``lora`` (the same with the configured adapters), and where available the

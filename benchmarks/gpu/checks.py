@@ -11,7 +11,7 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
-from train_throughput import compute_loss
+from timed_training import compute_loss
 
 from gpu.models import Subject
 from llm_finetune.pipelines.training.packing import (

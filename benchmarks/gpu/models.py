@@ -6,10 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from common import load_benchmark_model
-from train_throughput import random_init_pythia_70m
-
-from llm_finetune.pipelines.training.tokenization import tokenize_pair
+from common import load_benchmark_model, tokenized_examples
+from timed_training import random_init_pythia_70m
 
 SUITE_MODELS = ("base", "pythia-70m")  # --models: dry run, a tiny Llama and a tiny GPT-NeoX
 
@@ -83,16 +81,6 @@ def tiny_llama_on_real_rows(pairs: list[tuple[str, str]]) -> tuple[Any, Any]:
     """(tokenizer trained on the real pairs, tiny random-init Llama): the dry runs' base model."""
     tokenizer = tiny_tokenizer([prompt + answer for prompt, answer in pairs])
     return tokenizer, tiny_model("llama", tokenizer)
-
-
-def tokenized_examples(tokenizer: Any, pairs: list[tuple[str, str]], max_length: int) -> list:
-    """The pairs through the project's ``tokenize_pair`` (answer-only labels, learned EOS)."""
-    examples = []
-    for prompt, answer in pairs:
-        example = tokenize_pair(tokenizer, prompt, answer, max_length)
-        if example is not None:
-            examples.append({"input_ids": example.input_ids, "labels": example.labels})
-    return examples
 
 
 def subjects(

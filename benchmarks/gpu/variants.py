@@ -1,5 +1,5 @@
 """Training throughput: the variants (walkthrough, the ``--env gpu`` setup, LoRA, the fast
-paths), each measured from a fresh copy of the weights (``train_throughput.timed_steps``), its
+paths), each measured from a fresh copy of the weights (``timed_training.timed_steps``), its
 fast-path check first; and the peak FLOP/s that MFU divides by."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import traceback
 from typing import Any
 
 from common import gemm_peak_flops, gpu_peak_flops, model_gemm_shapes
-from train_throughput import timed_steps, with_attention_mask
+from timed_training import full_setup, timed_steps, walkthrough_setup
 
 from gpu.checks import (
     FAST_PATH_CHECKS,
@@ -26,7 +26,6 @@ from gpu.models import Subject
 from llm_finetune.config import LoraSettings
 from llm_finetune.pipelines.training.lora import add_adapters
 from llm_finetune.pipelines.training.packing import (
-    as_rows,
     collate_rows,
     isolate_packed_examples,
     pack_rows,
@@ -52,24 +51,6 @@ def collate_to_length(length: int, pad_token_id: int) -> Any:
     return collate
 
 
-def full_setup(params: dict, bf16: bool, rows: list[dict], pad_token_id: int) -> dict[str, Any]:
-    """The ``--env gpu`` training setup on token-budget ``rows``: collate with position ids,
-    the configured batch, optimizer and learning rate, bf16 where fast, the chunked loss."""
-    trainer, chunked = params["trainer"], params["chunked_loss"]
-    return dict(
-        rows=rows,
-        collate=lambda batch_rows: collate_rows(batch_rows, pad_token_id),
-        batch_size=trainer["per_device_train_batch_size"],
-        grad_accum=trainer["gradient_accumulation_steps"],
-        optimizer_name=trainer["optim"],
-        lr=trainer["learning_rate"],
-        bf16=bf16,
-        chunk_tokens=chunked["chunk_tokens"] if chunked["enabled"] else None,
-        lora=False,
-        prepare=None,
-    )
-
-
 def throughput_variants(
     subject: Subject, params: dict, bf16: bool, budget: int, rows_per_step: int
 ) -> dict[str, dict[str, Any]]:
@@ -78,18 +59,8 @@ def throughput_variants(
     lora = params["lora"]
     pad = subject.tokenizer.pad_token_id
     full = full_setup(params, bf16, pack_rows(subject.examples, None, budget, seed=0), pad)
-    full["batch_size"] = min(rows_per_step, len(full["rows"]))
-    walkthrough = {
-        **full,
-        "rows": as_rows(subject.examples),
-        "collate": lambda rows: with_attention_mask(rows, pad),
-        "batch_size": 1,
-        "grad_accum": 4,
-        "optimizer_name": "adafactor",
-        "lr": 1e-5,
-        "bf16": False,
-        "chunk_tokens": None,
-    }
+    full.update(batch_size=min(rows_per_step, len(full["rows"])), prepare=None)
+    walkthrough = {**walkthrough_setup(subject.examples, pad), "prepare": None}
     fixed = collate_to_length(budget, pad)  # fixed shapes: neither recompiles per batch
     return {
         "walkthrough": walkthrough,

@@ -158,7 +158,7 @@ def test_flex_attention_isolates_packed_examples_in_the_forward_pass(monkeypatch
     from common import real_qa_pairs
     from gpu.checks import check_batch, flex_model, one_by_one_loss
     from gpu.models import subjects
-    from train_throughput import compute_loss
+    from timed_training import compute_loss
 
     from llm_finetune.pipelines.training.packing import isolate_packed_examples
 
