@@ -111,11 +111,6 @@ def _merged_counts(frame: Any, counts: list[dict[str, Any]]) -> dict[str, Any]:
     return stats
 
 
-def as_examples(frame: Any) -> list[dict[str, list[int]]]:
-    """The tokenized frame's rows as the examples packing takes (as ``fine_tune`` reads them)."""
-    return frame.select("input_ids", "labels").to_dicts()
-
-
 def print_tokenized(stats: dict[str, Any]) -> None:
     print(
         f"tokenized: {stats['examples']:,} examples, {stats['tokens']:,} tokens (mean "
