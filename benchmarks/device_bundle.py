@@ -111,6 +111,27 @@ def project_requirements() -> dict[str, str]:
     return requirements
 
 
+def dependency_requirements(imported: set[str]) -> dict[str, str]:
+    """Canonical name -> the version specifiers the project and the ``imported`` distributions
+    (as installed here, the versions that travel) put on it, combined: transformers 5.25 needs
+    huggingface-hub >= 2.4, which the image's 1.33.0 is not, though the project names no hub."""
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    combined = dict(project_requirements())
+    for name in sorted(imported):
+        try:
+            lines = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for requirement in map(Requirement, lines):
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                key = canonical(requirement.name)
+                both = SpecifierSet(combined.get(key, "")) & requirement.specifier
+                combined[key] = str(both)
+    return combined
+
+
 def carried_distributions(
     imported: set[str],
     project: str = "llm-finetune",
@@ -120,11 +141,13 @@ def carried_distributions(
 ) -> dict[str, str]:
     """Canonical name -> why it travels: absent from the image, or there at an excluded version.
 
-    The project's own source travels with the tree; :data:`NEVER_CARRY` stays the image's.
+    ``requirements``: :func:`dependency_requirements` by default (what the project requires,
+    directly or through what it imports). The project's own source travels with the tree;
+    :data:`NEVER_CARRY` stays the image's.
     """
     from packaging.specifiers import SpecifierSet
 
-    requirements = project_requirements() if requirements is None else requirements
+    requirements = dependency_requirements(imported) if requirements is None else requirements
     carried: dict[str, str] = {}
     for name in sorted(imported - {project} - NEVER_CARRY):
         specifier = SpecifierSet(requirements.get(name, ""))
