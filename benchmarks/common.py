@@ -56,6 +56,19 @@ def real_qa_pairs() -> list[tuple[str, str]]:
     return list(zip(qa["question"], qa["answer"], strict=True))
 
 
+def tokenized_examples(tokenizer: Any, pairs: list[tuple[str, str]], max_length: int) -> list:
+    """The pairs through the project's ``tokenize_pair`` (answer-only labels, learned EOS), as
+    ``{"input_ids", "labels"}`` examples; pairs whose prompt alone is too long are left out."""
+    from llm_finetune.pipelines.training.tokenization import tokenize_pair
+
+    examples = []
+    for prompt, answer in pairs:
+        example = tokenize_pair(tokenizer, prompt, answer, max_length)
+        if example is not None:
+            examples.append({"input_ids": example.input_ids, "labels": example.labels})
+    return examples
+
+
 def load_base_model(source: str = DEFAULT_MODEL_ALIAS) -> Any:
     """The project's base model through its catalog dataset (cached after the first conversion)."""
     from llm_finetune.datasets.pretrained_model import PretrainedModelDataset

@@ -19,7 +19,8 @@ This script builds ``.device/bundle.tar.xz`` (git-ignored) holding:
 ``--verify`` builds the same bundle for this machine's Python, makes a virtual environment with
 only the image's packages (at the versions the device README lists; torch: the CPU build on disk),
 and runs ``benchmarks/device_run.sh`` in dry-run mode from a copy of the tracked tree with no
-``../shared`` beside it: what is missing from the bundle fails there, not on the GPU's clock.
+``../shared`` beside it: what is missing from the bundle fails there, not on the GPU's clock
+(``device_rehearsal.py``). The image's package list: ``device_image.py``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ import io
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -39,66 +39,17 @@ import time
 from pathlib import Path
 
 from common import REAL_ROWS, ROOT, load_base_model
+from device_image import (
+    CARRY_ANYWAY,
+    DEVICE_IMAGE_PACKAGES,
+    DEVICE_IMAGE_VERSIONS,
+    DEVICE_PYTHON,
+    GPU_ONLY,
+    NEVER_CARRY,
+)
 
 from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
 
-#: Read off the image of the device tool's ``nvidia-h200`` kind (its KINDS.md, 2026-11-17).
-DEVICE_PYTHON = "3.12"
-# fmt: off
-DEVICE_IMAGE_PACKAGES = frozenset({
-    "absl-py", "accelerate", "aiofiles", "aiohappyeyeballs", "aiohttp", "aiosignal",
-    "annotated-doc", "anyio", "attrs", "botorch", "build", "certifi", "charset-normalizer", "chex",
-    "click", "cloudpickle", "cmake", "colorama", "contourpy", "coverage", "cuda-bindings",
-    "cuda-core", "cuda-pathfinder", "cuda-toolkit", "cupy-cuda13x", "cycler", "cython", "diffrax",
-    "e3nn", "einops", "equinox", "etils", "execnet", "filelock", "flatbuffers", "flax", "fonttools",
-    "formulaic", "frozenlist", "fsspec", "gpytorch", "grpcio", "h11", "h5py", "hf-xet", "httpcore",
-    "httpx", "huggingface-hub", "humanize", "hypothesis", "idna", "imageio", "iniconfig",
-    "interface-meta", "jax", "jax-cuda13-pjrt", "jax-cuda13-plugin", "jaxlib", "jaxtyping",
-    "jinja2", "joblib", "kiwisolver", "lazy-loader", "lightning", "lightning-utilities",
-    "linear-operator", "lineax", "llvmlite", "lxml", "markdown", "markdown-it-py", "markupsafe",
-    "matplotlib", "mdurl", "meson", "ml-dtypes", "mpi4py", "mpmath", "msgpack", "multidict",
-    "multipledispatch", "mypy-extensions", "nanobind", "narwhals", "networkx", "ninja", "numba",
-    "numba-cuda", "numpy", "numpyro", "nvidia-cublas", "nvidia-cuda-cupti", "nvidia-cuda-nvrtc",
-    "nvidia-cuda-runtime", "nvidia-cudnn-cu13", "nvidia-cufft", "nvidia-cufile", "nvidia-curand",
-    "nvidia-cusolver", "nvidia-cusparse", "nvidia-cusparselt-cu13", "nvidia-ml-py",
-    "nvidia-nccl-cu13", "nvidia-nvjitlink", "nvidia-nvshmem-cu13", "nvidia-nvtx", "onnx",
-    "onnx-ir", "onnxruntime", "onnxscript", "opencv-python-headless", "optax", "opt-einsum",
-    "opt-einsum-fx", "optimistix", "orbax-checkpoint", "packaging", "pandas", "pathspec", "patsy",
-    "peft", "pillow", "pip", "pluggy", "portalocker", "prometheus-client", "propcache",
-    "protobuf", "psutil", "pyarrow", "pybind11", "py-cpuinfo", "pygments", "pyparsing",
-    "pyproject-hooks", "pyre-extensions", "pytest", "pytest-benchmark", "pytest-cov",
-    "pytest-mock", "pytest-timeout", "pytest-xdist", "python-dateutil", "pytorch-lightning",
-    "pyyaml", "regex", "requests", "rich", "sacrebleu", "safetensors", "scikit-build-core",
-    "scikit-image", "scikit-learn", "scipy", "seaborn", "sentencepiece", "sentence-transformers",
-    "setuptools", "shellingham", "simplejson", "six", "sortedcontainers", "statsmodels", "sympy",
-    "tabulate", "tensorboard", "tensorboard-data-server", "tensorstore", "threadpoolctl",
-    "tifffile", "tiktoken", "timm", "tokenizers", "toolz", "torch", "torchaudio", "torchdiffeq",
-    "torch-geometric", "torchmetrics", "torchvision", "tqdm", "transformers", "treescope",
-    "triton", "typer", "typing-extensions", "typing-inspect", "urllib3", "uvloop",
-    "wadler-lindig", "werkzeug", "wheel", "wrapt", "xarray", "xxhash", "yarl", "zipp",
-})
-# fmt: on
-#: The versions the device README's pip list gives (the rest of the image: versions unknown).
-DEVICE_IMAGE_VERSIONS = {
-    "accelerate": "1.15.0",
-    "huggingface-hub": "1.33.0",
-    "numpy": "2.5.2",
-    "safetensors": "0.8.0",
-    "tokenizers": "0.23.2",
-    "torch": "2.11.0",
-    "transformers": "5.17.0",
-    "triton": "3.6.0",
-}
-#: On the image but carried all the same, because their version there is unknown.
-CARRY_ANYWAY = {
-    "regex": "transformers checks regex>=2025.10.22 when imported",
-    "peft": "the project requires peft>=0.17",
-    "typing-extensions": "pydantic (for Kedro) requires typing-extensions>=4.16.0",
-}
-#: Never carried: the image's CUDA build of torch (and its kernels' compiler) is the point.
-NEVER_CARRY = frozenset({"torch", "triton"})
-#: Distributions the suite needs on a GPU that its CPU dry runs never import.
-GPU_ONLY = {"liger-kernel": "pyproject extra `gpu`: Liger-Kernel's fused kernels"}
 TRAVEL_LIMIT_BYTES = 64 * 2**20  # the device tool's limit on what travels in one call
 BUNDLE = ROOT / ".device" / "bundle.tar.xz"
 RUN_CALL = {"command": "bash benchmarks/device_run.sh", "carry": [".device"], "timeout_s": 590}
@@ -160,6 +111,27 @@ def project_requirements() -> dict[str, str]:
     return requirements
 
 
+def dependency_requirements(imported: set[str]) -> dict[str, str]:
+    """Canonical name -> the version specifiers the project and the ``imported`` distributions
+    (as installed here, the versions that travel) put on it, combined: transformers 5.25 needs
+    huggingface-hub >= 2.4, which the image's 1.33.0 is not, though the project names no hub."""
+    from packaging.requirements import Requirement
+    from packaging.specifiers import SpecifierSet
+
+    combined = dict(project_requirements())
+    for name in sorted(imported):
+        try:
+            lines = importlib.metadata.requires(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for requirement in map(Requirement, lines):
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                key = canonical(requirement.name)
+                both = SpecifierSet(combined.get(key, "")) & requirement.specifier
+                combined[key] = str(both)
+    return combined
+
+
 def carried_distributions(
     imported: set[str],
     project: str = "llm-finetune",
@@ -169,11 +141,13 @@ def carried_distributions(
 ) -> dict[str, str]:
     """Canonical name -> why it travels: absent from the image, or there at an excluded version.
 
-    The project's own source travels with the tree; :data:`NEVER_CARRY` stays the image's.
+    ``requirements``: :func:`dependency_requirements` by default (what the project requires,
+    directly or through what it imports). The project's own source travels with the tree;
+    :data:`NEVER_CARRY` stays the image's.
     """
     from packaging.specifiers import SpecifierSet
 
-    requirements = project_requirements() if requirements is None else requirements
+    requirements = dependency_requirements(imported) if requirements is None else requirements
     carried: dict[str, str] = {}
     for name in sorted(imported - {project} - NEVER_CARRY):
         specifier = SpecifierSet(requirements.get(name, ""))
@@ -273,52 +247,6 @@ def check_travel_size(total: int, limit: int = TRAVEL_LIMIT_BYTES) -> None:
         )
 
 
-# ----------------------------------------------------------------------------- the rehearsal
-def simulated_image(venv: Path, imported: set[str]) -> Path:
-    """A virtual environment with the image's packages that the suite imports, at the versions
-    the device README lists (the others: the project's)."""
-    python = venv / "bin" / "python"
-    if not python.exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    # The rehearsal runs this machine's Python (3.11: the CPU build of torch on this disk is for
-    # 3.11), so torch is that build and numpy, whose 2.5 needs Python 3.12, is the project's.
-    substitutes = {"torch", "numpy"}
-    wanted = []
-    for name in sorted(imported & DEVICE_IMAGE_PACKAGES):
-        version = None if name in substitutes else DEVICE_IMAGE_VERSIONS.get(name)
-        wanted.append(f"{name}=={version}" if version else pinned(name))
-    # With their dependencies: the image has what its own packages need (httpx for its hub).
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *wanted], check=True)
-    return python
-
-
-def verify(imported: set[str], carried: dict[str, str], venv: Path) -> int:
-    """Run device_run.sh's dry run on a simulated image from a copy of the tracked tree."""
-    python_version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    python = simulated_image(venv, imported)
-    with tempfile.TemporaryDirectory(prefix="device_rehearsal_") as tmp:
-        tree = Path(tmp) / "checkout"  # no ../shared beside it, as on the device
-        tree.mkdir()
-        archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True)
-        if archive.returncode != 0:
-            raise SystemExit(archive.stderr.decode())
-        tarfile.open(fileobj=io.BytesIO(archive.stdout)).extractall(tree, filter="data")
-        for name in ("src", "benchmarks", "conf"):  # the working tree, committed or not
-            shutil.rmtree(tree / name)
-            shutil.copytree(ROOT / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
-        build_bundle(tree / ".device" / "bundle.tar.xz", python_version, carried)
-        env = {  # `python3` is the simulated image's, as on the device
-            **{k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")},
-            "PATH": f"{python.parent}:{os.environ['PATH']}",
-            "DEVICE_RUN_DRY": "1",
-            "OUT": str(Path(tmp) / "out"),
-            "DEVICE_WORK": str(Path(tmp) / "work"),
-        }
-        result = subprocess.run(["bash", "benchmarks/device_run.sh"], cwd=tree, env=env)
-    print(f"rehearsal on the simulated image: exit {result.returncode}")
-    return result.returncode
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--python", default=DEVICE_PYTHON, help="the device image's Python")
@@ -343,7 +271,11 @@ def main() -> int:
     )
     check_travel_size(total)
     print("device tool call: run(" + json.dumps(RUN_CALL) + ")")
-    return verify(imported, carried, args.venv) if args.verify else 0
+    if not args.verify:
+        return 0
+    from device_rehearsal import verify  # imports this module: loaded only when asked
+
+    return verify(imported, carried, args.venv)
 
 
 if __name__ == "__main__":

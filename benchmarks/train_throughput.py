@@ -4,7 +4,7 @@ All variants run in this process on the same real rows (``../shared/data``, toke
 project's answer-only/EOS rules), alternating, ``--repeats`` times each, from a fresh copy of the
 same weights. One optimizer step is a warm-up; the next ``--steps`` are timed. Tokens are real
 (non-padding) tokens. The training step is the Trainer's (forward, loss / grad-accum, backward,
-optimizer step), written out so that only the step is timed.
+optimizer step), written out so that only the step is timed (``timed_training.py``).
 
 - ``walkthrough``: one example per batch with an attention mask, grad-accum 4, Adafactor, fp32.
 - ``full``: the project's default for this device (``conf/base`` on CPU, ``conf/gpu`` on CUDA):
@@ -29,14 +29,10 @@ from __future__ import annotations
 
 import argparse
 import copy
-import random
 import statistics
-import time
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from common import (
-    PeakMemory,
     flops_per_token,
     gemm_peak_flops,
     gpu_peak_flops,
@@ -44,135 +40,26 @@ from common import (
     model_gemm_shapes,
     project_parameters,
     real_qa_pairs,
-    synchronize,
+    tokenized_examples,
+)
+from timed_training import (
+    full_setup,
+    random_init_pythia_70m,
+    timed_steps,
+    walkthrough_setup,
 )
 
 from llm_finetune.config import LoraSettings
 from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
-from llm_finetune.pipelines.training.chunked_loss import (
-    chunked_causal_lm_loss,
-    final_hidden_states,
-)
 from llm_finetune.pipelines.training.lora import add_adapters
 from llm_finetune.pipelines.training.packing import (
     as_rows,
-    collate_rows,
     isolate_packed_examples,
     pack_rows,
 )
-from llm_finetune.pipelines.training.tokenization import tokenize_pair
 
 
-def random_init_pythia_70m(vocab_size: int) -> Any:
-    """A random-init GPT-NeoX of pythia-70m's size (throughput does not depend on the weights)."""
-    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
-
-    config = GPTNeoXConfig(  # EleutherAI/pythia-70m
-        vocab_size=vocab_size,
-        hidden_size=512,
-        intermediate_size=2048,
-        num_hidden_layers=6,
-        num_attention_heads=8,
-        rotary_pct=0.25,
-        max_position_embeddings=2048,
-        tie_word_embeddings=False,
-    )
-    return GPTNeoXForCausalLM(config)
-
-
-def with_attention_mask(rows: list[dict[str, list[int]]], pad_token_id: int) -> dict[str, Any]:
-    """The walkthrough's batches: right padding and an attention mask, no position ids."""
-    import torch
-
-    longest = max(len(row["input_ids"]) for row in rows)
-    batch = {"input_ids": [], "labels": [], "attention_mask": []}
-    for row in rows:
-        pad = longest - len(row["input_ids"])
-        batch["input_ids"].append(row["input_ids"] + [pad_token_id] * pad)
-        batch["labels"].append(row["labels"] + [-100] * pad)
-        batch["attention_mask"].append([1] * len(row["input_ids"]) + [0] * pad)
-    return {key: torch.tensor(value) for key, value in batch.items()}
-
-
-def make_optimizer(name: str, parameters: list[Any], lr: float) -> Any:
-    import torch
-    from transformers.optimization import Adafactor
-
-    if name == "adafactor":  # the Trainer's Adafactor settings
-        return Adafactor(parameters, lr=lr, scale_parameter=False, relative_step=False)
-    if name in ("adamw_torch_fused", "adamw_torch"):
-        return torch.optim.AdamW(parameters, lr=lr, fused=name.endswith("fused"))
-    raise ValueError(f"optimizer {name!r} is not benchmarked")
-
-
-def batches(rows: list[dict], batch_size: int, seed: int) -> Iterator[list[dict]]:
-    rng = random.Random(seed)
-    while True:
-        order = list(range(len(rows)))
-        rng.shuffle(order)
-        for start in range(0, len(order) - batch_size + 1, batch_size):
-            yield [rows[i] for i in order[start : start + batch_size]]
-
-
-def timed_steps(
-    model: Any,
-    rows: list[dict],
-    collate: Callable[[list[dict]], dict[str, Any]],
-    *,
-    batch_size: int,
-    grad_accum: int,
-    optimizer_name: str,
-    lr: float,
-    bf16: bool,
-    steps: int,
-    device: Any,
-    chunk_tokens: int | None = None,
-) -> tuple[float, float]:
-    """(real tokens/s, peak MiB) over ``steps`` optimizer steps after one warm-up step."""
-    import torch
-
-    model.to(device).train()
-    optimizer = make_optimizer(
-        optimizer_name, [p for p in model.parameters() if p.requires_grad], lr
-    )
-    source = batches(rows, batch_size, seed=0)
-    tokens = 0
-    with PeakMemory(device) as memory:
-        for step in range(1 + steps):
-            if step == 1:
-                synchronize(device)
-                started, tokens = time.perf_counter(), 0
-            for _ in range(grad_accum):
-                rows_in_batch = next(source)
-                tokens += sum(len(row["input_ids"]) for row in rows_in_batch)
-                batch = {k: v.to(device) for k, v in collate(rows_in_batch).items()}
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                    loss = compute_loss(model, batch, chunk_tokens) / grad_accum
-                loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-        synchronize(device)
-        seconds = time.perf_counter() - started
-    return tokens / seconds, memory.peak_mib
-
-
-def compute_loss(model: Any, batch: dict[str, Any], chunk_tokens: int | None) -> Any:
-    """The model's own loss, or the project's chunked loss (same value)."""
-    if not chunk_tokens:
-        return model(**batch).loss
-    inputs = {k: v for k, v in batch.items() if k != "labels"}
-    hidden = final_hidden_states(model, inputs)
-    total, count = chunked_causal_lm_loss(
-        hidden, model.get_output_embeddings(), batch["labels"], chunk_tokens
-    )
-    return total / count
-
-
-def main() -> None:
-    import torch
-
-    from llm_finetune.hardware import fast_bf16_supported, select_device
-
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=DEFAULT_MODEL_ALIAS, help="base model source")
     parser.add_argument(
@@ -185,68 +72,35 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--budget", type=int, default=1024, help="tokens per budget row")
     parser.add_argument("--examples", type=int, default=400, help="real examples used")
-    args = parser.parse_args()
+    return parser.parse_args()
 
-    device = select_device()
-    params = project_parameters("gpu" if device.type == "cuda" else "base")["training"]
-    trainer, packing, lora = params["trainer"], params["packing"], params["lora"]
-    bf16 = fast_bf16_supported(device)
-    base = load_base_model(args.model)
-    tokenizer = base.tokenizer
-    model = base.model if args.architecture == "smollm2" else random_init_pythia_70m(len(tokenizer))
-    isolate_packed_examples(model)
-    name = args.model if args.architecture == "smollm2" else "pythia-70m(random-init)"
-    examples = []
-    for prompt, answer in real_qa_pairs()[: args.examples]:
-        example = tokenize_pair(tokenizer, prompt, answer, params["tokenization"]["max_length"])
-        if example is not None:
-            examples.append({"input_ids": example.input_ids, "labels": example.labels})
-    mean_tokens = statistics.mean(len(e["input_ids"]) for e in examples)
-    print(f"device={device} model={name} examples={len(examples)} mean_tokens={mean_tokens:.0f}")
 
-    pad = tokenizer.pad_token_id
+def variants_of(
+    examples: list[dict], params: dict[str, Any], pad: int, bf16: bool, budget: int
+) -> dict[str, dict[str, Any]]:
+    """Variant name -> ``timed_steps`` settings (plus ``lora``), in the order measured."""
+    packing = params["packing"]
     packed = pack_rows(examples, packing["examples_per_row"], packing["max_tokens_per_row"], seed=0)
-    default_rows = packed if packing["enabled"] else as_rows(examples)
-    variants = {
-        "walkthrough": dict(
-            rows=as_rows(examples),
-            collate=lambda rows: with_attention_mask(rows, pad),
-            batch_size=1,
-            grad_accum=4,
-            optimizer_name="adafactor",
-            lr=1e-5,
-            bf16=False,
-            lora=False,
-            chunk_tokens=None,
-        ),
-        "full": dict(
-            rows=default_rows,
-            collate=lambda rows: collate_rows(rows, pad),
-            batch_size=trainer["per_device_train_batch_size"],
-            grad_accum=trainer["gradient_accumulation_steps"],
-            optimizer_name=trainer["optim"],
-            lr=trainer["learning_rate"],
-            bf16=bf16,
-            lora=False,
-            chunk_tokens=params["chunked_loss"]["chunk_tokens"]
-            if params["chunked_loss"]["enabled"]
-            else None,
-        ),
+    full = full_setup(params, bf16, packed if packing["enabled"] else as_rows(examples), pad)
+    return {
+        "walkthrough": walkthrough_setup(examples, pad),
+        "full": full,
+        "lora": {**full, "lora": True, "lr": params["lora"]["learning_rate"]},
+        "full_chunked": {**full, "chunk_tokens": 4096},
+        "budget_rows": {**full, "rows": pack_rows(examples, None, budget, seed=0), "grad_accum": 1},
     }
-    variants["lora"] = {**variants["full"], "lora": True, "lr": lora["learning_rate"]}
-    variants["full_chunked"] = {**variants["full"], "chunk_tokens": 4096}
-    variants["budget_rows"] = {
-        **variants["full"],
-        "rows": pack_rows(examples, None, args.budget, seed=0),
-        "grad_accum": 1,
-    }
+
+
+def run_variants(
+    model: Any, variants: dict, lora: dict, args: argparse.Namespace, device: Any
+) -> dict[str, list[tuple[float, float]]]:
+    """(tokens/s, peak MiB) per run of every variant, alternating ``args.repeats`` times (drift
+    hits every variant alike), each from a fresh copy of ``model``."""
+    import torch
+
     results: dict[str, list[tuple[float, float]]] = {key: [] for key in variants}
-    # The CPU's GEMM peak, before and after the variants (best of both): load from other
-    # processes lowers it and the variants alike.
-    shapes = model_gemm_shapes(model.config, tokens=512)
-    gemm_before = gemm_peak_flops(device, shapes) if device.type != "cuda" else 0.0
     for _ in range(args.repeats):
-        for key, variant in variants.items():  # alternating: drift hits every variant alike
+        for key, variant in variants.items():
             run_model = copy.deepcopy(model)
             if variant["lora"]:
                 run_model = add_adapters(run_model, LoraSettings.from_params(lora))
@@ -255,20 +109,28 @@ def main() -> None:
             del run_model
             if device.type == "cuda":
                 torch.cuda.empty_cache()
+    return results
 
-    lengths = [len(e["input_ids"]) for e in examples]
-    per_token = {key: flops_per_token(model, lengths, v["lora"]) for key, v in variants.items()}
+
+def peak_flops(device: Any, shapes: list, gemm_before: float) -> tuple[float | None, str]:
+    """The dense bf16 spec peak on a known GPU; on a CPU the best of the GEMM peak measured
+    before and after the variants (load from other processes lowers it and them alike)."""
+    import torch
+
     if device.type == "cuda":
         peak, peak_name = gpu_peak_flops(device)
-        peak_name = f"{peak_name} dense bf16 spec"
-    else:
-        gemm_after = gemm_peak_flops(device, shapes)
-        peak = max(gemm_before, gemm_after)
-        peak_name = (
-            f"measured fp32 GEMM peak ({torch.get_num_threads()} threads; before the variants "
-            f"{gemm_before / 1e9:,.1f}, after {gemm_after / 1e9:,.1f})"
-        )
-    print(f"peak: {peak / 1e9:,.1f} GFLOP/s, {peak_name}" if peak else f"peak: ?, {peak_name}")
+        return peak, f"{peak_name} dense bf16 spec"
+    gemm_after = gemm_peak_flops(device, shapes)
+    return max(gemm_before, gemm_after), (
+        f"measured fp32 GEMM peak ({torch.get_num_threads()} threads; before the variants "
+        f"{gemm_before / 1e9:,.1f}, after {gemm_after / 1e9:,.1f})"
+    )
+
+
+def report(
+    results: dict[str, list[tuple[float, float]]], per_token: dict[str, float], peak: float | None
+) -> dict[str, float]:
+    """Print the variant table; return the median tokens/s per variant."""
     seed_tok_s = statistics.median(r[0] for r in results["walkthrough"])
     print(
         f"{'variant':<13}{'tokens/s':>11}{'x walkthrough':>15}{'peak MiB':>10}"
@@ -276,8 +138,7 @@ def main() -> None:
     )
     medians = {}
     for key, runs in results.items():
-        tok_s = statistics.median(r[0] for r in runs)
-        medians[key] = tok_s
+        tok_s = medians[key] = statistics.median(r[0] for r in runs)
         memory = max(r[1] for r in runs)
         achieved = tok_s * per_token[key]
         fraction = f"{achieved / peak:.1%}" if peak else ""
@@ -285,6 +146,36 @@ def main() -> None:
             f"{key:<13}{tok_s:>11,.0f}{tok_s / seed_tok_s:>15.2f}{memory:>10,.0f}"
             f"{achieved / 1e9:>10,.2f}{fraction:>9}"
         )
+    return medians
+
+
+def main() -> None:
+    from llm_finetune.hardware import fast_bf16_supported, select_device
+
+    args = parse_args()
+    device = select_device()
+    params = project_parameters("gpu" if device.type == "cuda" else "base")["training"]
+    tokenizer = (base := load_base_model(args.model)).tokenizer
+    model = base.model if args.architecture == "smollm2" else random_init_pythia_70m(len(tokenizer))
+    isolate_packed_examples(model)
+    name = args.model if args.architecture == "smollm2" else "pythia-70m(random-init)"
+    max_length = params["tokenization"]["max_length"]
+    examples = tokenized_examples(tokenizer, real_qa_pairs()[: args.examples], max_length)
+    lengths = [len(e["input_ids"]) for e in examples]
+    print(
+        f"device={device} model={name} examples={len(examples)} "
+        f"mean_tokens={statistics.mean(lengths):.0f}"
+    )
+    bf16 = fast_bf16_supported(device)
+    variants = variants_of(examples, params, tokenizer.pad_token_id, bf16, args.budget)
+    shapes = model_gemm_shapes(model.config, tokens=512)
+    gemm_before = gemm_peak_flops(device, shapes) if device.type != "cuda" else 0.0
+    results = run_variants(model, variants, params["lora"], args, device)
+    per_token = {key: flops_per_token(model, lengths, v["lora"]) for key, v in variants.items()}
+    peak, peak_name = peak_flops(device, shapes, gemm_before)
+    print(f"peak: {peak / 1e9:,.1f} GFLOP/s, {peak_name}" if peak else f"peak: ?, {peak_name}")
+    medians = report(results, per_token, peak)
+    seed_tok_s = medians["walkthrough"]
     print(
         f"device={device.type} model={name} seed_tok_s={seed_tok_s:.1f} "
         f"full_tok_s={medians['full']:.1f} lora_tok_s={medians['lora']:.1f} "

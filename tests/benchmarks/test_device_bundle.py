@@ -58,6 +58,31 @@ def test_the_image_versions_are_ones_the_image_lists(bundle):
 def test_project_requirements_are_read_from_the_installed_project(bundle):
     requirements = bundle.project_requirements()
     assert "5.17.0" not in SpecifierSet(requirements["transformers"])  # the image's is too old
+
+
+def test_what_imported_distributions_require_is_checked_against_the_image_too(bundle):
+    """The project names no huggingface-hub, but the transformers it requires does: the image's
+    hub must satisfy the transformers that travels, or it travels too."""
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+
+    requirements = bundle.dependency_requirements({"llm-finetune", "transformers"})
+    assert requirements["transformers"] == bundle.project_requirements()["transformers"]
+    hub = [
+        Requirement(line)
+        for line in importlib.metadata.requires("transformers")
+        if bundle.canonical(Requirement(line).name) == "huggingface-hub"
+        and Requirement(line).marker is None
+    ]
+    assert hub and SpecifierSet(requirements["huggingface-hub"]) == hub[0].specifier
+    carried = bundle.carried_distributions(
+        {"llm-finetune", "transformers", "huggingface-hub"},
+        requirements={"huggingface-hub": ">=2.4"},
+        image=frozenset({"huggingface-hub", "transformers"}),
+        image_versions={"huggingface-hub": "1.33.0"},
+    )
+    assert carried["huggingface-hub"] == "the image has 1.33.0; the project requires >=2.4"
     assert requirements["kedro"] == "==1.7.0"
     assert "pytest" not in requirements  # the dev extra is not what runs on the device
 
@@ -129,10 +154,10 @@ def test_a_model_directory_without_weights_gives_its_architecture_random_init(
 ):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     import common
-    import gpu_suite
+    from gpu.models import tiny_model, tiny_tokenizer
 
-    tokenizer = gpu_suite.tiny_tokenizer(["### Question:\nfever?\n### Answer:\nrest"] * 8)
-    model = gpu_suite.tiny_model("llama", tokenizer)
+    tokenizer = tiny_tokenizer(["### Question:\nfever?\n### Answer:\nrest"] * 8)
+    model = tiny_model("llama", tokenizer)
     full = tmp_path / "tiny-llama"
     model.save_pretrained(full)
     tokenizer.save_pretrained(full)
