@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_finetune.datasets.gguf import DEFAULT_MODEL_ALIAS
-from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE
+from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE
 
 ROOT = Path(__file__).resolve().parents[1]
 # The real rows: ../shared/data beside the checkout. LLM_FINETUNE_REAL_ROWS points elsewhere (the
@@ -59,7 +59,7 @@ def real_qa_pairs() -> list[tuple[str, str]]:
 def tokenized_examples(tokenizer: Any, pairs: list[tuple[str, str]], max_length: int) -> list:
     """The pairs through the project's ``tokenize_pair`` (answer-only labels, learned EOS), as
     ``{"input_ids", "labels"}`` examples; pairs whose prompt alone is too long are left out."""
-    from llm_finetune.pipelines.training.tokenization import tokenize_pair
+    from llm_finetune.modeling.examples import tokenize_pair
 
     examples = []
     for prompt, answer in pairs:
@@ -99,7 +99,7 @@ def load_benchmark_model(model_dir: str | None = None) -> tuple[str, Any]:
         raise FileNotFoundError(f"{model_dir}: no config.json (a model directory is expected)")
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    from llm_finetune.pipelines.training.tokenization import ensure_pad_token
+    from llm_finetune.modeling.padding import ensure_pad_token
 
     config = AutoConfig.from_pretrained(model_dir, local_files_only=True)
     model = AutoModelForCausalLM.from_config(config)

@@ -24,8 +24,8 @@ import polars as pl
 from common import HUB_ROWS, REAL_ROWS
 
 from llm_finetune.datasets.raw_dialogues import RawDialoguesDataset
+from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE, render_prompt
 from llm_finetune.pipelines.data_engineering import nodes
-from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE, render_prompt
 
 
 def build_input(path: Path, rows: int) -> None:

@@ -47,7 +47,7 @@ def test_environment_resolves_to_the_walkthrough_training_arguments(env, tmp_pat
     from transformers import IntervalStrategy
     from transformers.training_args import OptimizerNames
 
-    from llm_finetune.pipelines.training.trainer import training_arguments
+    from llm_finetune.config.trainer_arguments import training_arguments
 
     training = load_config(env, "parameters")["training"]
     args = training_arguments(training, str(tmp_path), "cpu")

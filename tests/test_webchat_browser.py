@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from llm_finetune.prompting import DEFAULT_PROMPT_TEMPLATE, render_prompt
+from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE, render_prompt
 from tests.test_chat import QUESTION, trained_tiny_model_dir
 
 CHROMIUM = Path("/usr/bin/chromium")

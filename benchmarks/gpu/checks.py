@@ -14,12 +14,12 @@ from typing import Any
 from timed_training import compute_loss
 
 from gpu.models import Subject
+from llm_finetune.modeling.examples import IGNORE_INDEX
 from llm_finetune.pipelines.training.packing import (
     collate_rows,
     isolate_packed_examples,
     pack_rows,
 )
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
 
 # (max loss_rel, max grad_rel) per comparison and precision. fp32: the same maths through other
 # kernels (masked vs causal attention); bf16 autocast rounds every matmul input to 8 mantissa bits;

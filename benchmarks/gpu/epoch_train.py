@@ -22,12 +22,12 @@ from gpu.checks import (
 )
 from gpu.models import Subject
 from llm_finetune.config import TrainingSettings
+from llm_finetune.config.trainer_arguments import training_arguments
+from llm_finetune.modeling.examples import IGNORE_INDEX
 
 # fine_tune's own helpers (private to nodes.py): the epoch builds exactly what the node builds.
 from llm_finetune.pipelines.training.nodes import _make_trainer, _trainable_model
 from llm_finetune.pipelines.training.packing import REAL_TOKENS, RowCollator
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
-from llm_finetune.pipelines.training.trainer import training_arguments
 
 #: One pass over the packed rows and nothing else in the timed phase (the epoch saves its model
 #: itself): no step limit, no best-checkpoint reload; progress printed by :class:`EpochProgress`.

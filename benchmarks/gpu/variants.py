@@ -24,13 +24,13 @@ from gpu.checks import (
 )
 from gpu.models import Subject
 from llm_finetune.config import LoraSettings
+from llm_finetune.modeling.examples import IGNORE_INDEX
 from llm_finetune.pipelines.training.lora import add_adapters
 from llm_finetune.pipelines.training.packing import (
     collate_rows,
     isolate_packed_examples,
     pack_rows,
 )
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
 
 
 def collate_to_length(length: int, pad_token_id: int) -> Any:

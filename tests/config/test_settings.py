@@ -120,7 +120,7 @@ def test_training_arguments_are_those_of_the_parameters(env, lora, tmp_path):
     block, with LoRA's learning rate when LoRA is on."""
     from transformers import TrainingArguments
 
-    from llm_finetune.pipelines.training.trainer import training_arguments
+    from llm_finetune.config.trainer_arguments import training_arguments
 
     training = resolved_parameters(env)["training"]
     training = {**training, "lora": {**training["lora"], "enabled": lora}}

@@ -98,19 +98,24 @@ def read_prompt_format(directory: str | Path) -> PromptFormat | None:
         raise ValueError(f"{path}: not a valid prompt format record: {error!r}") from error
 
 
-def prompt_format_of(model_and_tokenizer: Any, what: str = "the model") -> PromptFormat:
-    """The format ``model_and_tokenizer`` (a ``ModelAndTokenizer``) was saved with, or the
-    default template (logged) for a model that records none."""
+def prompt_format_of(
+    model_and_tokenizer: Any, what: str = "the model", fallback_template: str | None = None
+) -> PromptFormat:
+    """The format ``model_and_tokenizer`` (a ``ModelAndTokenizer``) was saved with; for a model
+    that records none (a bare base model, an older version), ``fallback_template`` (a run's
+    ``prompt_template``; None: the default template), logged."""
     recorded = getattr(model_and_tokenizer, "prompt_format", None)
     if recorded is not None:
         return recorded
+    fallback = PromptFormat.from_template(fallback_template)
     logger.info(
-        "%s records no prompt format (%s); prompting it with the project's default template %r",
+        "%s records no prompt format (%s); prompting it with %s template %r",
         what,
         PROMPT_FORMAT_FILE,
-        DEFAULT_PROMPT_TEMPLATE,
+        "the project's default" if fallback_template is None else "the run's",
+        fallback.template,
     )
-    return PromptFormat(DEFAULT_PROMPT_TEMPLATE)
+    return fallback
 
 
 def prompt_format_files(prompt_format: PromptFormat | None) -> dict[str, str]:

@@ -201,6 +201,39 @@ def test_each_model_is_evaluated_in_the_prompt_format_it_was_saved_with(
     assert any("records no prompt format" in r.getMessage() for r in caplog.records)
 
 
+def test_a_model_without_a_record_is_prompted_in_the_runs_template(
+    tmp_path, tiny_model, tiny_tokenizer, monkeypatch, caplog
+):
+    """A bare base model follows the run's ``prompt_template``; a model saved with another format
+    keeps its own, and the log says its perplexity is on the run's rendering of the test split."""
+    import logging
+
+    from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
+    from llm_finetune.modeling.prompt_format import PromptFormat
+
+    run_template = "Patient: {question}\nDoctor: {answer}"
+    HFModelDataset(filepath=str(tmp_path / "bare")).save(
+        ModelAndTokenizer(tiny_model, tiny_tokenizer)
+    )
+    HFModelDataset(filepath=str(tmp_path / "own")).save(
+        ModelAndTokenizer(tiny_model, tiny_tokenizer, PromptFormat("Q: {question}\nA: {answer}"))
+    )
+    inputs = (make_test_qa(1), [], tokenize_rows(tiny_tokenizer, PAIRS), {}, {"max_new_tokens": 2})
+    caplog.set_level(logging.INFO)
+
+    bare = HFModelDataset(filepath=str(tmp_path / "bare")).load()
+    given = prompts_given_to(bare.model, bare.tokenizer, monkeypatch)
+    nodes.evaluate_base_model(bare, *inputs, run_template)
+    assert given == ["Patient: Question number 0?\nDoctor: "]
+    assert not any("perplexity is measured" in r.getMessage() for r in caplog.records)
+
+    own = HFModelDataset(filepath=str(tmp_path / "own")).load()
+    given = prompts_given_to(own.model, own.tokenizer, monkeypatch)
+    nodes.evaluate_fine_tuned_model(own, *inputs, run_template)
+    assert given == ["Q: Question number 0?\nA: "]
+    assert any("perplexity is measured" in r.getMessage() for r in caplog.records)
+
+
 def test_evaluate_model_rejects_bad_generation_settings_before_loading_anything():
     with pytest.raises(ValueError, match="max_length"):
         nodes.evaluate_model((None, None), make_test_qa(1), [], None, {}, {"max_length": 100})

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from llm_finetune.datasets import HFModelDataset, ModelAndTokenizer
+from llm_finetune.modeling.examples import IGNORE_INDEX
 from llm_finetune.modeling.prompt_format import PromptFormat
 from llm_finetune.modeling.provenance import data_fingerprint
 from llm_finetune.pipelines.training import accounting, model_facts, nodes
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
 from tests.conftest import build_tiny_model
 
 QA = pl.DataFrame(

@@ -3,13 +3,13 @@
 import pytest
 import torch
 
+from llm_finetune.modeling.examples import IGNORE_INDEX
 from llm_finetune.pipelines.training.packing import (
     as_rows,
     collate_rows,
     isolate_packed_examples,
     pack_rows,
 )
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX
 
 
 def tiny_model(architecture: str, vocab_size: int = 64):

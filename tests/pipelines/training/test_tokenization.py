@@ -1,5 +1,5 @@
+from llm_finetune.modeling.examples import IGNORE_INDEX, tokenize_pair
 from llm_finetune.pipelines.training.packing import as_rows, collate_rows
-from llm_finetune.pipelines.training.tokenization import IGNORE_INDEX, tokenize_pair
 
 PROMPT = "### Question:\nWhy does my knee hurt?\n### Answer:\n"
 ANSWER = "Hi. This is often patellofemoral pain."

@@ -16,7 +16,7 @@ import polars as pl
 
 from llm_finetune.config import DataEngineeringSettings
 from llm_finetune.datasets.raw_dialogues import LINE_NUMBER, NON_STRING_FIELDS
-from llm_finetune.prompting import split_prompt_prefix
+from llm_finetune.modeling.prompt_format import split_prompt_prefix
 from llm_finetune.schemas import detect_schema
 
 QUESTION = "question"

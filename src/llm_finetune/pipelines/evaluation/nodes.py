@@ -16,7 +16,7 @@ import polars as pl
 
 from llm_finetune.config import EvaluationSettings
 from llm_finetune.generation import GenerationSettings, generate_answers
-from llm_finetune.modeling.prompt_format import prompt_format_of, render_prompt
+from llm_finetune.modeling.prompt_format import prompt_format_of, render_prompt, resolve_template
 from llm_finetune.pipelines.evaluation import registry
 from llm_finetune.pipelines.evaluation.answers import MODELS, answers_of
 from llm_finetune.pipelines.evaluation.perplexity import answer_perplexity
@@ -49,7 +49,7 @@ def select_eval_questions(test_qa: pl.DataFrame, evaluation: Mapping[str, Any]) 
     return selected if num_questions is None else selected.head(num_questions)
 
 
-def render_off_topic_prompts(questions: Sequence[str], prompt_template: str) -> list[str]:
+def render_off_topic_prompts(questions: Sequence[str], prompt_template: str | None) -> list[str]:
     """Every off-topic question twice: first all as raw text (as the walkthrough asks "What do you
     think of Mars?"), then all inside the prompt template (as the chat asks)."""
     return [*questions, *(render_prompt(prompt_template, question) for question in questions)]
@@ -62,12 +62,14 @@ def evaluate_model(
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
+    prompt_template: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """Run one model once: perplexity on ``tokenized_test`` and answers to every prompt.
 
     The test questions and the off-topic probes are generated in one call with the project's
     generation settings (``params:generation``): the same for every model. Each model is prompted
-    in the format it was saved with (:func:`model_prompts`).
+    in the format it was saved with, or the run's ``prompt_template`` when it records none
+    (:func:`model_prompts`).
 
     Returns:
         ``answers`` (one dict per eval question: ``text``, ``ended_with_eos``,
@@ -81,7 +83,7 @@ def evaluate_model(
         tokenized_test,
         EvaluationSettings.from_params(evaluation_params).perplexity_batch_size,
     )
-    prompts = model_prompts(model_and_tokenizer, eval_questions, off_topic_prompts)
+    prompts = model_prompts(model_and_tokenizer, eval_questions, off_topic_prompts, prompt_template)
     generated = generate_answers(model, tokenizer, prompts, settings)
     answers = [answer.to_dict() for answer in generated]
     return answers[: eval_questions.height], answers[eval_questions.height :], perplexity
@@ -91,17 +93,28 @@ def model_prompts(
     model_and_tokenizer: Sequence[Any],
     eval_questions: pl.DataFrame,
     off_topic_prompts: Sequence[str],
+    prompt_template: str | None = None,
 ) -> list[str]:
     """The eval questions, then the off-topic probes in :func:`render_off_topic_prompts`' layout
     (every question raw, then every one templated), each templated prompt rendered in the model's
-    own format (its directory's ``prompt_format.json``; the default template when it has none)."""
+    own format (its directory's ``prompt_format.json``; ``prompt_template``, the run's, when it
+    has none)."""
     if len(off_topic_prompts) % 2:
         raise ValueError(
             f"off_topic_prompts holds {len(off_topic_prompts)} prompts; expected every off-topic "
             "question twice, raw then templated (render_off_topic_prompts)"
         )
     what = getattr(model_and_tokenizer[0], "name_or_path", "") or "the model"
-    prompt_format = prompt_format_of(model_and_tokenizer, what)
+    prompt_format = prompt_format_of(model_and_tokenizer, what, prompt_template)
+    if prompt_format.template != resolve_template(prompt_template):
+        # tokenized_test is rendered in the run's template: say so rather than hide it.
+        logger.warning(
+            "%s is prompted in its own format %r; its answer perplexity is measured on the test "
+            "split rendered in the run's template %r",
+            what,
+            prompt_format.template,
+            resolve_template(prompt_template),
+        )
     raw = list(off_topic_prompts[: len(off_topic_prompts) // 2])
     questions = eval_questions["plain_question"].to_list()
     return (
@@ -116,10 +129,17 @@ def evaluate_base_model(
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
+    prompt_template: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """:func:`evaluate_model` of the base model."""
     return evaluate_model(
-        base_model, eval_questions, off_topic_prompts, tokenized_test, evaluation_params, generation
+        base_model,
+        eval_questions,
+        off_topic_prompts,
+        tokenized_test,
+        evaluation_params,
+        generation,
+        prompt_template,
     )
 
 
@@ -130,6 +150,7 @@ def evaluate_fine_tuned_model(
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
+    prompt_template: str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
     """:func:`evaluate_model` of the fine-tuned model."""
     return evaluate_model(
@@ -139,6 +160,7 @@ def evaluate_fine_tuned_model(
         tokenized_test,
         evaluation_params,
         generation,
+        prompt_template,
     )
 
 

@@ -131,4 +131,5 @@ def _evaluate_inputs(model: str, evaluation: str) -> list[str]:
         "tokenized_test",
         evaluation,
         "params:generation",
+        "params:prompt_template",
     ]

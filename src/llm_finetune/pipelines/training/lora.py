@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 from llm_finetune.config import LoraSettings
-from llm_finetune.modeling.adapters import merge_adapters  # noqa: F401  (its old import path)
 
 logger = logging.getLogger(__name__)
 

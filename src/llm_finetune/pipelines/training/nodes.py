@@ -28,6 +28,7 @@ from llm_finetune.config import (
     TokenizationSettings,
     TrainingSettings,
 )
+from llm_finetune.config.trainer_arguments import training_arguments
 from llm_finetune.datasets.model_dirs import ModelAndTokenizer
 from llm_finetune.generation import GenerationSettings
 from llm_finetune.hardware import select_device
@@ -46,7 +47,7 @@ from llm_finetune.pipelines.training.packing import (
     pack_rows,
 )
 from llm_finetune.pipelines.training.tokenization import tokenize_qa
-from llm_finetune.pipelines.training.trainer import make_trainer_class, training_arguments
+from llm_finetune.pipelines.training.trainer import make_trainer_class
 from llm_finetune.plotting import draw_learning_rate, draw_loss_curves, new_figure
 
 logger = logging.getLogger(__name__)

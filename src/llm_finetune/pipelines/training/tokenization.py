@@ -11,14 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from llm_finetune.modeling.examples import (  # noqa: F401  (their old import path)
-    IGNORE_INDEX,
-    TokenizedExample,
-    example_token_ids,
-    prompt_token_ids,
-    tokenize_pair,
-)
-from llm_finetune.modeling.padding import ensure_pad_token  # noqa: F401  (its old import path)
+from llm_finetune.modeling.examples import IGNORE_INDEX, tokenize_pair
 from llm_finetune.progress import MIN_ITEMS_FOR_A_BAR, progress_bar
 
 TOKENIZED_COLUMNS = ("input_ids", "labels", "attention_mask")

@@ -1,10 +1,9 @@
 """The project's ``Trainer``: the HF Trainer plus an exact real-token count and an optional
 chunked loss (``chunked_loss.py``). Its ``TrainingArguments`` come from
-:func:`llm_finetune.config.trainer_arguments.training_arguments` (re-exported here)."""
+:func:`llm_finetune.config.trainer_arguments.training_arguments`."""
 
 from __future__ import annotations
 
-from llm_finetune.config.trainer_arguments import training_arguments
 from llm_finetune.pipelines.training.chunked_loss import (
     chunked_causal_lm_loss,
     final_hidden_states,
@@ -59,6 +58,3 @@ def make_trainer_class(chunk_tokens: int | None = None) -> type:
             return (loss, {"loss": loss}) if return_outputs else loss
 
     return ProjectTrainer
-
-
-__all__ = ["make_trainer_class", "training_arguments"]
