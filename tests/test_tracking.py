@@ -100,6 +100,21 @@ def test_dataset_versions_are_tagged(tracked):
     assert Path(tags["base_model.source"]).name == "tiny_model"
 
 
+def test_the_saved_model_names_the_data_versions_it_was_trained_on(tracked):
+    """provenance.json of the fine-tuned model: the versions of what ``fine_tune`` read, the same
+    versions the MLflow run tags (here the run made them itself: its session id)."""
+    session_id = tracked["session_id"]
+    project = tracked["project"]
+    versioned = project / "data" / "06_models" / "fine_tuned_model" / session_id
+    (record,) = versioned.glob("*/provenance.json")  # <filepath>/<version>/<name>/
+    made_from = json.loads(record.read_text())
+    versions = made_from["dataset_versions"]
+    assert versions["tokenized_train"] == versions["tokenized_validation"] == session_id
+    tags = tracked["run"].data.tags
+    assert versions["tokenized_train"] == tags["dataset_version.tokenized_train"]
+    assert made_from["training_data"]["dataset"] == "tokenized_train"
+
+
 def mlflow_db() -> str:
     return os.environ["MLFLOW_TRACKING_URI"].removeprefix("sqlite:///")
 

@@ -118,6 +118,7 @@ class RunVersions:
 
     def __init__(self) -> None:
         self._project_path: Path | None = None
+        self._pins: dict[str, Pin] = {}
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
@@ -128,12 +129,25 @@ class RunVersions:
         pins = pin_versions(catalog, pipeline)
         if distributed.world_size() > 1 and self._project_path is not None:
             pins = share_input_pins(catalog, pins, self._project_path / PINS_DIR)
+        self._pins = pins
         if pins:
             logger.info(
                 "Dataset versions of this run (session %s):\n%s",
                 run_params.get("run_id"),
                 describe(pins),
             )
+
+    @hook_impl
+    def before_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        """A saved model's provenance records the versions of the datasets its node read (e.g.
+        ``tokenized_train``), so a model names the very data versions it was trained on."""
+        provenance = getattr(data, "provenance", None)
+        if isinstance(provenance, dict):
+            provenance["dataset_versions"] = {
+                name: self._pins[name].version
+                for name in sorted(node.inputs)
+                if name in self._pins and self._pins[name].version
+            }
 
 
 def share_input_pins(catalog: Any, pins: dict[str, Pin], folder: Path) -> dict[str, Pin]:

@@ -72,7 +72,8 @@ def test_label_smoothing_matches_torch_and_the_trainers_label_smoother():
 def test_the_project_trainer_trains_with_label_smoothing_as_the_hf_trainer_does(tmp_path):
     """``training.trainer.label_smoothing_factor`` reaches the chunked loss: the training loss
     changes, and equals the Hugging Face Trainer's own (LabelSmoother) loss."""
-    from llm_finetune.pipelines.training.trainer import make_trainer_class, training_arguments
+    from llm_finetune.config.trainer_arguments import training_arguments
+    from llm_finetune.pipelines.training.trainer import make_trainer_class
 
     model = tiny_model("gpt_neox")
     isolate_packed_examples(model)
