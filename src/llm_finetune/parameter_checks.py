@@ -18,6 +18,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from llm_finetune.config import (
+    BenchmarksSettings,
     DataEngineeringSettings,
     EvaluationSettings,
     GenerationSettings,
@@ -41,6 +42,7 @@ def check_parameters(parameters: Mapping[str, Any], trains: bool = False) -> Non
     if "infrastructure_sizing" in parameters:
         InfrastructureSizingSettings.from_params(parameters["infrastructure_sizing"])
     SweepSettings.from_params(parameters.get("sweep"))
+    BenchmarksSettings.from_params(parameters.get("benchmarks"))
     if trains:
         from llm_finetune.config.trainer_arguments import check_training_arguments
         from llm_finetune.hardware import select_device

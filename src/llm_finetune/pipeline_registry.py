@@ -2,12 +2,13 @@
 
 from kedro.pipeline import Pipeline
 
-from llm_finetune.pipelines import data_engineering, evaluation, sweep, training
+from llm_finetune.pipelines import benchmarks, data_engineering, evaluation, sweep, training
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """``__default__`` runs data_engineering, training and evaluation in order; ``sweep`` (run on
-    its own) trains and evaluates every configuration of the sweep parameters."""
+    its own) trains and evaluates every configuration of the sweep parameters; ``benchmarks`` (run
+    on its own) scores the base and the latest fine-tuned model on standard benchmarks."""
     pipelines = {
         "data_engineering": data_engineering.create_pipeline(),
         "training": training.create_pipeline(),
@@ -15,4 +16,5 @@ def register_pipelines() -> dict[str, Pipeline]:
     }
     pipelines["__default__"] = sum(pipelines.values(), Pipeline([]))
     pipelines["sweep"] = sweep.create_pipeline()
+    pipelines["benchmarks"] = benchmarks.create_pipeline()
     return pipelines

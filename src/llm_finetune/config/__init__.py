@@ -16,6 +16,7 @@ transformers when called.
 """
 
 from llm_finetune.config.base import Settings, SettingsError
+from llm_finetune.config.benchmarks import BenchmarksSettings
 from llm_finetune.config.data_engineering import DataEngineeringSettings
 from llm_finetune.config.evaluation import EvaluationSettings
 from llm_finetune.config.generation import GenerationSettings
@@ -35,6 +36,7 @@ from llm_finetune.config.training import (
 )
 
 __all__ = [
+    "BenchmarksSettings",
     "ChunkedLossSettings",
     "DataEngineeringSettings",
     "EvaluationSettings",

