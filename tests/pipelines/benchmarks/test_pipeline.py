@@ -101,6 +101,25 @@ def test_wins_ties_and_losses_are_per_question(finished_run):
     assert (arc["wins"], arc["ties"], arc["losses"]) == (0, 2, 1)
 
 
+def test_the_questions_answered_differently_are_shown_with_each_models_choice(finished_run):
+    hellaswag = finished_run["results"]["tasks"]["hellaswag"]["changed"]
+    assert hellaswag["metric"] == "acc_norm" and hellaswag["count"] == 2
+    first = hellaswag["shown"][0]
+    # the uniform model chooses the most characters per token, the right model "right"
+    assert (first["right"], first["base"], first["fine_tuned"]) == (
+        "right",
+        "moonlight glow",
+        "right",
+    )
+    assert first["fine_tuned_right"] is True
+    mmlu = finished_run["results"]["tasks"]["mmlu_medical"]["changed"]  # letter form: A vs B
+    assert {(item["base"], item["fine_tuned"]) for item in mmlu["shown"]} == {
+        ("sun", "moonlight glow")
+    }
+    assert mmlu["count"] == 5  # gold A (3 questions) or B (2): one model right, the other wrong
+    assert "Fine-tuned chose" in finished_run["report"]
+
+
 def test_the_report_shows_formats_prompts_sources_and_what_is_missing(finished_run):
     report = finished_run["report"]
     results = finished_run["results"]

@@ -149,6 +149,47 @@ def accuracy(values: Sequence[float]) -> dict[str, float | None]:
     return {"mean": mean, "stderr": _finite(math.sqrt(variance / n))}
 
 
+#: Questions listed per task whose primary metric differs between the two models.
+CHANGED_SHOWN = 10
+
+
+def picked_option(record: Mapping[str, Any], choices: Sequence[str], metric: str) -> int:
+    """The option a model chose, as the harness decides ``metric``: the highest log-likelihood
+    (``acc``), or the highest per character of the option's text (``acc_norm``)."""
+    scores = record["loglikelihoods"]
+    if metric == "acc_norm":
+        scores = [score / len(choice) for score, choice in zip(scores, choices, strict=True)]
+    return max(range(len(scores)), key=lambda index: (scores[index], -index))
+
+
+def changed_answers(
+    questions: Sequence[Mapping[str, Any]],
+    per_model: Mapping[str, Sequence[Mapping[str, Any]]],
+    metric: str,
+) -> dict[str, Any]:
+    """The questions one model gets right and the other wrong (by ``metric``): how many, and the
+    first :data:`CHANGED_SHOWN` with the options each model chose, for a reader to look at."""
+    shown, count = [], 0
+    for index, question in enumerate(questions):
+        base, tuned = (per_model[which][index] for which in MODELS)
+        if base[metric] == tuned[metric]:
+            continue
+        count += 1
+        if len(shown) < CHANGED_SHOWN:
+            choices = question["choices"]
+            shown.append(
+                {
+                    "id": question["id"],
+                    "question": question["question"],
+                    "right": choices[question["gold"]],
+                    "base": choices[picked_option(base, choices, metric)],
+                    "fine_tuned": choices[picked_option(tuned, choices, metric)],
+                    "fine_tuned_right": bool(tuned[metric]),
+                }
+            )
+    return {"metric": metric, "count": count, "shown": shown}
+
+
 def compare_benchmarks(
     base_scores: Mapping[str, Any],
     fine_tuned_scores: Mapping[str, Any],
@@ -201,6 +242,7 @@ def compare_benchmarks(
                 **paired_bootstrap(base, tuned, list(range(len(ids)))),
                 **wins_ties_losses(base, tuned),
             }
+        entry["changed"] = changed_answers(planned["questions"], per_model, task.primary)
         example = base_scores.get("examples", {}).get(name)
         entry["example"] = example
         source = benchmark_question_sets["question_sets"][task.source]

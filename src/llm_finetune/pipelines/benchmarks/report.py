@@ -58,6 +58,29 @@ def verdict(difference: Mapping[str, Any]) -> str:
     return "no detectable change"
 
 
+def _changed_table(changed: Mapping[str, Any] | None) -> str:
+    """The questions one model gets right and the other wrong, with each model's choice."""
+    if not changed or not changed["count"]:
+        return "<p>Both models get the same questions right.</p>"
+    esc = html.escape
+    rows = "".join(
+        f"<tr><td>{esc(_cut(item['question']))}</td><td>{esc(item['right'])}</td>"
+        f"<td>{esc(item['base'])}</td><td>{esc(item['fine_tuned'])}</td>"
+        f"<td>{'fine-tuned' if item['fine_tuned_right'] else 'base'}</td></tr>"
+        for item in changed["shown"]
+    )
+    return (
+        f"<p>{changed['count']} question(s) answered right by one model only "
+        f"({esc(changed['metric'])}); the first {len(changed['shown'])}:</p>"
+        "<table><tr><th>Question</th><th>Right option</th><th>Base chose</th>"
+        f"<th>Fine-tuned chose</th><th>Right</th></tr>{rows}</table>"
+    )
+
+
+def _cut(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def render_benchmark_report(benchmark_results: Mapping[str, Any]) -> str:
     """A self-contained HTML page: per task and model the accuracy with its standard error, the
     paired difference with its interval, chance, the prompt format with an example prompt, the
@@ -106,6 +129,7 @@ def render_benchmark_report(benchmark_results: Mapping[str, Any]) -> str:
             f"{esc(continuations)}):</p><pre>{esc(example.get('prompt', ''))}</pre>"
             f"<p>Published scores of the base model (other formats and subsets: a guide to the "
             f"order of magnitude, not the same measurement):</p><ul>{published}</ul>"
+            + _changed_table(task.get("changed"))
         )
     unavailable = "".join(
         f"<li>{esc(text)}</li>" for text in benchmark_results["unavailable"].values()
@@ -114,8 +138,8 @@ def render_benchmark_report(benchmark_results: Mapping[str, Any]) -> str:
         "every question of each set"
         if limit is None
         else f"at most {limit} questions per task, drawn at random (seeded) and the same for "
-        "both models: a quick check whose intervals are wide; the full sets are `--env gpu` "
-        "(docs/quality.md has them)"
+        "both models: a quick check whose intervals are wide (question_limit: null, or "
+        "--env gpu, scores every question)"
     )
     return "\n".join(
         [
