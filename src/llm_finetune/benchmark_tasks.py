@@ -190,6 +190,34 @@ class BenchmarkTask:
 _QUESTION_ANSWER = "Question: {{question}}\nAnswer:"
 _LETTERS = "ABCDE"
 
+
+def _smollm2_card(benchmark: str, value: float) -> tuple[PublishedScore, ...]:
+    return (
+        PublishedScore("SmolLM2-135M-Instruct", benchmark, value, _SMOLLM2_FORM, _SMOLLM2_CARD),
+    )
+
+
+def _cloze(
+    name: str,
+    title: str,
+    source: str,
+    prompt: str = _QUESTION_ANSWER,
+    published: tuple[PublishedScore, ...] = (),
+) -> BenchmarkTask:
+    """A 0-shot cloze task: each option's text scored after the prompt; ``acc_norm`` first."""
+    return BenchmarkTask(
+        name=name,
+        title=f"{title} (cloze, 0-shot)",
+        source=source,
+        prompt=prompt,
+        form="cloze",
+        shots=0,
+        metrics=("acc", "acc_norm"),
+        primary="acc_norm",
+        published=published,
+    )
+
+
 TASKS: dict[str, BenchmarkTask] = {
     task.name: task
     for task in (
@@ -207,78 +235,26 @@ TASKS: dict[str, BenchmarkTask] = {
             primary="acc",
             subject_header=True,
         ),
-        BenchmarkTask(
-            name="mmlu_medical_cloze",
-            title="MMLU medical (cloze, 0-shot)",
-            source="mmlu_medical",
-            prompt=_QUESTION_ANSWER,
-            form="cloze",
-            shots=0,
-            metrics=("acc", "acc_norm"),
-            primary="acc_norm",
-            published=(
-                PublishedScore(
-                    "SmolLM2-135M-Instruct",
-                    "MMLU (cloze), all 57 subjects",
-                    0.293,
-                    _SMOLLM2_FORM,
-                    _SMOLLM2_CARD,
-                ),
-            ),
+        _cloze(
+            "mmlu_medical_cloze",
+            "MMLU medical",
+            "mmlu_medical",
+            published=_smollm2_card("MMLU (cloze), all 57 subjects", 0.293),
         ),
-        BenchmarkTask(
-            name="medmcqa",
-            title="MedMCQA (cloze, 0-shot)",
-            source="medmcqa",
-            prompt=_QUESTION_ANSWER,
-            form="cloze",
-            shots=0,
-            metrics=("acc", "acc_norm"),
-            primary="acc_norm",
+        _cloze("medmcqa", "MedMCQA", "medmcqa"),
+        _cloze("medqa_5options", "MedQA-USMLE, 5 options", "medqa_5options"),
+        _cloze(
+            "arc_challenge",
+            "ARC-Challenge",
+            "arc_challenge",
+            published=_smollm2_card("ARC (Average of ARC-Easy and ARC-Challenge)", 0.373),
         ),
-        BenchmarkTask(
-            name="medqa_5options",
-            title="MedQA-USMLE, 5 options (cloze, 0-shot)",
-            source="medqa_5options",
-            prompt=_QUESTION_ANSWER,
-            form="cloze",
-            shots=0,
-            metrics=("acc", "acc_norm"),
-            primary="acc_norm",
-        ),
-        BenchmarkTask(
-            name="arc_challenge",
-            title="ARC-Challenge (cloze, 0-shot)",
-            source="arc_challenge",
-            prompt=_QUESTION_ANSWER,
-            form="cloze",
-            shots=0,
-            metrics=("acc", "acc_norm"),
-            primary="acc_norm",
-            published=(
-                PublishedScore(
-                    "SmolLM2-135M-Instruct",
-                    "ARC (Average of ARC-Easy and ARC-Challenge)",
-                    0.373,
-                    _SMOLLM2_FORM,
-                    _SMOLLM2_CARD,
-                ),
-            ),
-        ),
-        BenchmarkTask(
-            name="hellaswag",
-            title="HellaSwag (cloze, 0-shot)",
-            source="hellaswag",
+        _cloze(
+            "hellaswag",
+            "HellaSwag",
+            "hellaswag",
             prompt="{{question}}",
-            form="cloze",
-            shots=0,
-            metrics=("acc", "acc_norm"),
-            primary="acc_norm",
-            published=(
-                PublishedScore(
-                    "SmolLM2-135M-Instruct", "HellaSwag", 0.409, _SMOLLM2_FORM, _SMOLLM2_CARD
-                ),
-            ),
+            published=_smollm2_card("HellaSwag", 0.409),
         ),
     )
 }

