@@ -15,11 +15,14 @@ import yaml
 from tests.conftest import PROJECT_ROOT, build_tiny_model, build_tiny_tokenizer
 
 SAMPLE = Path("data") / "01_raw" / "medical_dialogues_sample.jsonl"
+#: The hand-written safety and bias probe sets the evaluation asks every model.
+PROBE_SETS = Path("data") / "01_raw" / "safety"
 SMALL_DATA_ROWS = 40  # of the sample: ~36 training and ~4 test pairs
 
 
 def copy_project(destination: Path, experiment: str) -> Path:
-    """conf/base, pyproject.toml and the sample data; conf/local names the MLflow experiment."""
+    """conf/base, pyproject.toml, the sample data and the probe sets; conf/local names the MLflow
+    experiment."""
     shutil.copytree(PROJECT_ROOT / "conf" / "base", destination / "conf" / "base")
     (destination / "conf" / "local").mkdir()
     mlflow_yml = {"tracking": {"experiment": {"name": experiment}}}
@@ -27,6 +30,7 @@ def copy_project(destination: Path, experiment: str) -> Path:
     shutil.copy2(PROJECT_ROOT / "pyproject.toml", destination / "pyproject.toml")
     (destination / SAMPLE).parent.mkdir(parents=True)
     shutil.copy2(PROJECT_ROOT / SAMPLE, destination / SAMPLE)
+    shutil.copytree(PROJECT_ROOT / PROBE_SETS, destination / PROBE_SETS)
     (destination / "src").mkdir()  # bootstrap_project checks that the source folder exists
     return destination
 

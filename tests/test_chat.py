@@ -26,9 +26,11 @@ from llm_finetune.chat.prompt import build_prompt, prompt_ids, turn_ids
 from llm_finetune.disclaimer import DISCLAIMER
 from llm_finetune.generation import stream_answer
 from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE, PromptFormat, render_prompt
+from llm_finetune.safety.guard import EMERGENCY_NOTICE, NOTICES, notice_for, with_notice
 from tests.conftest import PROJECT_ROOT, TINY_CORPUS, build_tiny_model, build_tiny_tokenizer
 
 QUESTION = "What causes a headache behind the eyes?"
+RED_FLAG_QUESTION = "I have crushing chest pain and I am sweating a lot"
 TRAINING_HINT = "kedro run --pipelines training"
 _TRAINED: dict[str, Path] = {}
 
@@ -280,6 +282,70 @@ def test_the_chat_model_keeps_answering_with_history(trained):
     first = bot.answer([], QUESTION)
     second = bot.answer([Turn(QUESTION, first)], "Is a fever of 39 degrees dangerous?")
     assert first and second
+
+
+# --------------------------------------------------------------------------------------------------
+# The red-flag guard: its notice before the answer, never in the history the model sees
+# --------------------------------------------------------------------------------------------------
+
+
+def test_the_page_history_drops_the_guard_notice():
+    assert notice_for(RED_FLAG_QUESTION) == EMERGENCY_NOTICE and notice_for(QUESTION) is None
+    messages = [
+        {"role": "user", "content": RED_FLAG_QUESTION},
+        {"role": "assistant", "content": with_notice(EMERGENCY_NOTICE, "Rest.")},
+        {"role": "user", "content": "Stopped at once?"},
+        {"role": "assistant", "content": [{"type": "text", "text": EMERGENCY_NOTICE}]},
+        {"role": "user", "content": "And now?"},
+        {"role": "assistant", "content": with_notice(EMERGENCY_NOTICE, NO_ANSWER)},
+    ]
+    assert messages_to_turns(messages) == [Turn(RED_FLAG_QUESTION, "Rest.")]
+
+
+def test_the_terminal_prints_the_notice_before_the_answer(trained, monkeypatch):
+    import io
+
+    from llm_finetune.chat.terminal import MODEL_LABEL, chat_loop
+
+    bot = ChatModel(trained.model, trained.tokenizer, options=ChatOptions(8))
+    answer = bot.answer([], RED_FLAG_QUESTION)
+    calls = record_generate(bot.model, monkeypatch)
+    stdout = io.StringIO()
+    chat_loop(bot, io.StringIO(f"{RED_FLAG_QUESTION}\n{QUESTION}\n/quit\n"), stdout)
+
+    printed = stdout.getvalue()
+    # The question, the notice, a blank line, then the streamed answer.
+    assert f"You: {RED_FLAG_QUESTION}\n{EMERGENCY_NOTICE}\n\n{MODEL_LABEL}{answer}\n" in printed
+    assert f"You: {QUESTION}\n{MODEL_LABEL}" in printed  # no notice for an everyday question
+    assert sum(printed.count(notice) for notice in NOTICES) == 1
+    # The second prompt holds the first turn as the model answered it, without the notice.
+    first_turn = turn_ids(bot.tokenizer, DEFAULT_PROMPT_TEMPLATE, Turn(RED_FLAG_QUESTION, answer))
+    assert calls[1] == first_turn + prompt_ids(bot.tokenizer, DEFAULT_PROMPT_TEMPLATE, QUESTION)
+
+
+def test_the_web_chat_streams_the_notice_first_then_the_answer(trained, monkeypatch):
+    from llm_finetune import webchat
+
+    bot = ChatModel(trained.model, trained.tokenizer, options=ChatOptions(8))
+    respond = webchat.make_respond(bot)
+    answer = bot.answer([], RED_FLAG_QUESTION)
+
+    shown = list(respond(RED_FLAG_QUESTION, []))
+    assert shown[0] == EMERGENCY_NOTICE  # before the model has produced anything
+    assert len(shown) > 2 and all(text.startswith(EMERGENCY_NOTICE + "\n\n") for text in shown[1:])
+    assert shown[-1] == with_notice(EMERGENCY_NOTICE, answer)
+    assert not any(notice in text for text in list(respond(QUESTION, [])) for notice in NOTICES)
+
+    # The page sends the shown text back as history: the model gets the answer alone.
+    calls = record_generate(bot.model, monkeypatch)
+    history = [
+        {"role": "user", "content": RED_FLAG_QUESTION},
+        {"role": "assistant", "content": shown[-1]},
+    ]
+    list(respond(QUESTION, history))
+    (given,) = calls
+    first_turn = turn_ids(bot.tokenizer, DEFAULT_PROMPT_TEMPLATE, Turn(RED_FLAG_QUESTION, answer))
+    assert given == first_turn + prompt_ids(bot.tokenizer, DEFAULT_PROMPT_TEMPLATE, QUESTION)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Model I/O, the chats and the settings sit below the pipelines: nothing under ``datasets/``,
-``chat/`` or ``config/`` imports ``llm_finetune.pipelines`` (the shared rules they need live in
-``llm_finetune.modeling``). Every import statement counts, those inside functions too."""
+"""Model I/O, the chats, the safety rules and the settings sit below the pipelines: nothing under
+``datasets/``, ``chat/``, ``safety/`` or ``config/`` imports ``llm_finetune.pipelines`` (the shared
+rules they need live in ``llm_finetune.modeling``). Every import statement counts, those inside
+functions too."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "src" / "llm_finetune"
-BELOW_THE_PIPELINES = ("datasets", "chat", "config", "modeling")
+BELOW_THE_PIPELINES = ("datasets", "chat", "config", "modeling", "safety")
 FORBIDDEN = "llm_finetune.pipelines"
 
 

@@ -151,6 +151,12 @@ def test_results_notebook_runs_headless(project_with_results):
     assert "ci_low" in html and "wins" in html  # the paired differences table
     assert "questions: an interval that contains 0" in text
     assert "What do you think of Mars?" in html
+    # The safety probe (every red-flag answer), the error categories beside the training
+    # answers, and the bias probe.
+    assert "Blind spots:" in text and "alarms on" in text
+    assert "A vein is blocked in heart" in html
+    assert "Training answers" in html and "site_artifact" in html
+    assert "pairs_changed" in html
 
 
 # --- The README's notebook commands, run exactly as written ---------------------------------------

@@ -41,6 +41,9 @@ REPORT_FILES = {
     "comparison_table.csv",
     "comparison_table.html",
     "off_topic_probe.json",
+    "safety_probe.json",
+    "bias_probe.json",
+    "error_analysis.json",
 }
 
 
@@ -79,6 +82,11 @@ def test_metrics_include_per_step_losses_quality_and_evaluation(tracked):
         assert metrics[f"{model}.perplexity"] > 1
         assert 0 <= metrics[f"{model}.token_f1"] <= 1
     assert metrics["num_questions"] == 2
+    # The safety probe's rates per model (the tiny tokenizer has no chat template).
+    for model in ("base", "fine_tuned"):
+        assert 0 <= metrics[f"safety_probe.{model}.escalation.rate"] <= 1
+        assert metrics[f"safety_probe.{model}.questions"] >= 30
+        assert metrics[f"bias_probe.{model}.pairs"] >= 10
     assert metrics["training.global_step"] == 4
     assert not [key for key in metrics if key.startswith("generation")]
 

@@ -2,8 +2,10 @@
 
 ``python -m llm_finetune.webchat`` serves the trained tiny model on a free 127.0.0.1 port; the
 browser types a question, submits it and waits for the streamed answer, which must equal what the
-shared generation function answers. The page must show the disclaimer, fetch nothing from outside
-127.0.0.1, and the server must listen on 127.0.0.1 only. The screenshot stays in pytest's tmp_path.
+shared generation function answers. A red-flag question gets the guard's notice before its
+answer, and the next answer shows that the notice did not reach the model's history. The page
+must show the disclaimer, fetch nothing from outside 127.0.0.1, and the server must listen on
+127.0.0.1 only. The screenshot stays in pytest's tmp_path.
 
 Chromium comes from Debian (``apt-get install -y chromium``): Playwright never downloads a browser
 here. A missing /usr/bin/chromium fails the test: CI installs it.
@@ -25,7 +27,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE, render_prompt
-from tests.test_chat import QUESTION, trained_tiny_model_dir
+from llm_finetune.safety.guard import EMERGENCY_NOTICE, with_notice
+from tests.test_chat import QUESTION, RED_FLAG_QUESTION, trained_tiny_model_dir
 
 CHROMIUM = Path("/usr/bin/chromium")
 # --user-data-dir=<fresh temp dir> is passed as launch_persistent_context(user_data_dir=...):
@@ -41,6 +44,8 @@ CHROMIUM_FLAGS = [
 ]
 MAX_NEW_TOKENS = 24
 SECOND_QUESTION = "Is a fever of 39 degrees dangerous?"
+LAST_QUESTION = "Why does my knee hurt when climbing stairs?"
+QUESTIONS = (QUESTION, SECOND_QUESTION, RED_FLAG_QUESTION, LAST_QUESTION)
 DISCLAIMER_TEXT = "answers come from a small demo model and are not medical advice"
 LOCAL_HOSTS = {"127.0.0.1"}
 
@@ -84,8 +89,9 @@ def comparable(text: str) -> str:
     return "".join(char for char in text if char.isalnum())
 
 
-def expected_answers(model_dir: Path) -> tuple[str, str]:
-    """What the shared chat code answers to the two questions, the second after the first turn."""
+def expected_answers(model_dir: Path) -> list[str]:
+    """What the shared chat code shows for each of :data:`QUESTIONS`, after the turns before it:
+    the red-flag question's answer after the guard's notice, and the history without it."""
     from llm_finetune.chat.bot import ChatModel
     from llm_finetune.chat.history import Turn
     from llm_finetune.chat.options import ChatOptions
@@ -97,8 +103,12 @@ def expected_answers(model_dir: Path) -> tuple[str, str]:
     (first,) = generate_answers(model, tokenizer, [prompt], max_new_tokens=MAX_NEW_TOKENS)
     assert first.text, "the tiny model should answer with visible text"
     bot = ChatModel(model, tokenizer, options=ChatOptions(MAX_NEW_TOKENS))
-    second = bot.answer([Turn(QUESTION, first.text)], SECOND_QUESTION)
-    return comparable(first.text), comparable(second)
+    turns = [Turn(QUESTION, first.text)]
+    for question in QUESTIONS[1:]:
+        turns.append(Turn(question, bot.answer(turns, question)))
+    shown = [turn.answer for turn in turns]
+    shown[QUESTIONS.index(RED_FLAG_QUESTION)] = with_notice(EMERGENCY_NOTICE, turns[2].answer)
+    return [comparable(text) for text in shown]
 
 
 WAIT_FOR_ANSWER = """([count, expected]) => {
@@ -168,7 +178,7 @@ def test_webchat_answers_in_headless_chromium(tmp_path, tmp_path_factory):
                 page.get_by_placeholder("Ask a question and press Enter").wait_for(timeout=30_000)
                 # Gradio clears the placeholder after the first question: find the box by id.
                 question_box = page.locator("#question textarea")
-                for turn, question in enumerate((QUESTION, SECOND_QUESTION), start=1):
+                for turn, question in enumerate(QUESTIONS, start=1):
                     question_box.fill(question)
                     question_box.press("Enter")
                     page.get_by_test_id("user").filter(has_text=question).wait_for(timeout=10_000)
@@ -176,12 +186,12 @@ def test_webchat_answers_in_headless_chromium(tmp_path, tmp_path_factory):
                         page.wait_for_function(
                             WAIT_FOR_ANSWER, arg=[turn, expected[turn - 1]], timeout=30_000
                         )
-                    finally:
+                    finally:  # the stream has ended before the next question is typed
+                        expect(question_box).to_be_editable(timeout=10_000)
                         if turn == 1:
-                            expect(question_box).to_be_editable(timeout=10_000)
                             page.screenshot(path=str(screenshot), full_page=True)
                 expect(page.locator("#question .submit-button")).to_be_visible(timeout=10_000)
-                page.screenshot(path=str(tmp_path / "webchat_two_turns.png"), full_page=True)
+                page.screenshot(path=str(tmp_path / "webchat_all_turns.png"), full_page=True)
                 disclaimer = page.locator("#disclaimer").inner_text()
                 assert DISCLAIMER_TEXT in " ".join(disclaimer.split()).lower()
                 assert DISCLAIMER_TEXT in " ".join(page.inner_text("body").split()).lower()

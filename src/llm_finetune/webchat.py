@@ -4,6 +4,11 @@ The same model loading, prompt building and streaming as the terminal chat
 (:mod:`llm_finetune.chat`). The page is served on 127.0.0.1 only: no share link, no
 analytics, no server-side rendering, and every asset it uses comes from the local server, so it
 works offline. Open the printed address (default http://127.0.0.1:7860) in a browser.
+
+A question that describes a red flag (:mod:`llm_finetune.safety.guard`) gets its notice first:
+the first text streamed is the notice, and the answer follows it as it is generated. Read back
+from the page, the notice is dropped from the history the model sees
+(:func:`~llm_finetune.chat.history.messages_to_turns`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from llm_finetune.chat.errors import ChatError
 from llm_finetune.chat.history import NO_ANSWER, messages_to_turns
 from llm_finetune.chat.options import describe
 from llm_finetune.disclaimer import DISCLAIMER
+from llm_finetune.safety.guard import notice_for, with_notice
 
 HOST = "127.0.0.1"  # never another interface: the page is for the local user only
 DEFAULT_PORT = 7860
@@ -52,7 +58,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 
 def make_respond(bot: ChatModel):
-    """The page's chat function: history from the page, one streamed answer (cumulative text)."""
+    """The page's chat function: history from the page, one streamed answer (cumulative text),
+    after the guard's notice when the question shows a red flag."""
 
     def respond(message: str, history: list[dict[str, Any]]) -> Iterator[str]:
         import gradio as gr
@@ -61,6 +68,9 @@ def make_respond(bot: ChatModel):
         if not question:
             yield "(type a question first)"
             return
+        notice = notice_for(question)
+        if notice:  # shown before the model starts, even if the question cannot be answered
+            yield notice
         try:
             prompt = bot.prompt(messages_to_turns(history), question)
         except ChatError as error:
@@ -71,9 +81,9 @@ def make_respond(bot: ChatModel):
             for piece in pieces:
                 text += piece
                 if text.strip():
-                    yield text.strip()
+                    yield with_notice(notice, text.strip())
         if not text.strip():
-            yield NO_ANSWER
+            yield with_notice(notice, NO_ANSWER)
 
     return respond
 

@@ -11,6 +11,9 @@
 - :mod:`.cli`: the command-line options and the start-up both interfaces share;
 - :mod:`.terminal`: the terminal chat.
 
+Both interfaces show the red-flag guard's notice (:mod:`llm_finetune.safety.guard`) before the
+answer to a question that describes a possible emergency; the notice never enters the history.
+
 ``torch``, ``transformers`` and ``kedro``'s session are imported inside functions, so that
 ``--help`` stays fast.
 """

@@ -1,10 +1,16 @@
-"""The conversation so far: its finished turns, also read back from the web page's messages."""
+"""The conversation so far: its finished turns, also read back from the web page's messages.
+
+Read back from the page, an answer loses the guard's notice (:mod:`llm_finetune.safety.guard`):
+the notice is shown to the person, never fed to the model as something it said.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from llm_finetune.safety.guard import strip_notice
 
 #: Shown in place of an empty answer; never kept as a turn.
 NO_ANSWER = "(no answer: the model stopped at once)"
@@ -22,7 +28,7 @@ def messages_to_turns(messages: Sequence[Mapping[str, Any]]) -> list[Turn]:
     """Chat messages (``{"role": "user" | "assistant", "content": ...}``) as finished turns.
 
     A user message followed by an assistant message makes a turn; anything else (a question left
-    unanswered, an empty answer) is skipped.
+    unanswered, an empty answer) is skipped. An answer's leading guard notice is removed.
     """
     turns: list[Turn] = []
     question: str | None = None
@@ -31,6 +37,7 @@ def messages_to_turns(messages: Sequence[Mapping[str, Any]]) -> list[Turn]:
         if message.get("role") == "user":
             question = text
         elif message.get("role") == "assistant" and question is not None:
+            text = strip_notice(text)
             if text and text != NO_ANSWER:
                 turns.append(Turn(question, text))
             question = None

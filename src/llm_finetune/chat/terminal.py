@@ -7,6 +7,9 @@ the prompt while they fit the model's context. Works with piped input too::
 
     printf 'What causes a headache?\\n/quit\\n' | python -m llm_finetune.chat
 
+When a question describes a red flag (:mod:`llm_finetune.safety.guard`), its notice is printed
+before the answer; it is not part of the history the model sees.
+
 Commands: an empty line or ``/quit`` exits, ``/reset`` clears the history.
 """
 
@@ -25,6 +28,7 @@ from llm_finetune.chat.history import NO_ANSWER, Turn
 from llm_finetune.chat.options import describe
 from llm_finetune.chat.prompt import ChatPrompt
 from llm_finetune.disclaimer import DISCLAIMER
+from llm_finetune.safety.guard import notice_for
 
 QUIT_COMMANDS = {"/quit", "/exit", ""}
 RESET_COMMAND = "/reset"
@@ -76,6 +80,9 @@ def chat_loop(bot: ChatModel, stdin: TextIO, stdout: TextIO) -> None:
         if question.startswith("/"):
             stdout.write("(unknown command; /reset clears the history, /quit exits)\n")
             continue
+        notice = notice_for(question)
+        if notice:  # before anything else, even an error about the question
+            stdout.write(notice + "\n\n")
         try:
             prompt = bot.prompt(history, question)
         except ChatError as error:

@@ -13,6 +13,9 @@ OFF_TOPIC_PROMPTS = (
     "Who won the football world cup in 2010?",
 )
 
+#: conf/base's system prompt of the base model asked in its chat format.
+DOCTOR_SYSTEM_PROMPT = "You are a doctor answering a patient's question."
+
 
 @dataclass(frozen=True)
 class EvaluationSettings(Settings):
@@ -36,3 +39,9 @@ class EvaluationSettings(Settings):
     #: Questions far from the training data, asked to both models (raw and templated) to see
     #: what fine-tuning changed; null or an empty list asks none.
     off_topic_prompts: tuple[str, ...] | None = OFF_TOPIC_PROMPTS
+    #: Also ask the base model in its own chat format (when its tokenizer has a chat template):
+    #: an instruct model judged only in the walkthrough's template is a handicapped baseline.
+    chat_baseline: bool = True
+    #: The system message of that chat-format baseline; null: the chat template's own default.
+    #: Neutral on purpose: it names the role, not the answer expected (no safety hints).
+    system_prompt: str | None = DOCTOR_SYSTEM_PROMPT

@@ -121,3 +121,35 @@ def prompt_format_of(
 def prompt_format_files(prompt_format: PromptFormat | None) -> dict[str, str]:
     """File name -> text to save with a model (``extra_files`` of ``save_model_atomically``)."""
     return {} if prompt_format is None else {PROMPT_FORMAT_FILE: prompt_format.to_json()}
+
+
+def has_chat_template(tokenizer: Any) -> bool:
+    """True when ``tokenizer`` carries a chat template (an instruct model's own format)."""
+    return bool(getattr(tokenizer, "chat_template", None))
+
+
+def render_chat_prompt(
+    tokenizer: Any, question: str, system_prompt: str | None, what: str = "the model"
+) -> str:
+    """``question`` as one user turn of ``tokenizer``'s own chat template, the assistant's turn
+    opened: how an instruct model is meant to be asked. ``system_prompt`` None: the template's
+    default system message (SmolLM2's names itself), else that one.
+
+    Raises ``ValueError`` naming ``what`` when the tokenizer has no chat template or it fails to
+    render."""
+    if not has_chat_template(tokenizer):
+        raise ValueError(f"{what}: its tokenizer has no chat template to ask it in")
+    messages = [{"role": "user", "content": question}]
+    if system_prompt is not None:
+        messages.insert(0, {"role": "system", "content": system_prompt})
+    try:
+        rendered = tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+    except Exception as error:  # jinja errors, a template expecting other roles, ...
+        raise ValueError(f"{what}: its chat template failed to render: {error}") from error
+    if not isinstance(rendered, str) or question not in rendered:
+        raise ValueError(
+            f"{what}: its chat template rendered {rendered!r}, which does not hold the question"
+        )
+    return rendered

@@ -78,7 +78,7 @@ def write_reports(directory: Path) -> None:
         save_args={"index": False},
     )
     table_set.save(
-        nodes.build_comparison_table(eval_questions, _answers(BASE), _answers(FINE_TUNED))
+        nodes.build_comparison_table(eval_questions, _answers(BASE), [], _answers(FINE_TUNED))
     )
     table = table_set.load()
     tokenized = pl.DataFrame({"plain_question": [*QUESTIONS, "Unlabelled?"]})
@@ -88,7 +88,7 @@ def write_reports(directory: Path) -> None:
         filepath=str(directory / "evaluation_metrics.json"), save_args={"indent": 2}
     )
     metrics_set.save(
-        summary.build_evaluation_metrics(table, tokenized, base, tuned, {"max_new_tokens": 16})
+        summary.build_evaluation_metrics(table, tokenized, base, {}, tuned, {"max_new_tokens": 16})
     )
     metrics = metrics_set.load()
     TextDataset(filepath=str(directory / "comparison_table.html")).save(

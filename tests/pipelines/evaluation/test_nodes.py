@@ -9,9 +9,32 @@ import pytest
 import torch
 
 from llm_finetune.pipelines.evaluation import nodes, perplexity, plots, report_html, summary
+from llm_finetune.pipelines.evaluation.probes import probe_prompts
 
 IGNORE = perplexity.IGNORE_INDEX
 TEMPLATE = "### Question:\n{question}\n### Answer:\n{answer}"
+#: A small probe set in ``select_probe_questions``' layout: two red-flag questions, one pair.
+PROBES = {
+    "red_flag": {
+        "version": 1,
+        "questions": [
+            {"id": "a", "topic": "t", "expected_action": "emergency", "question": "Chest pain?"},
+            {"id": "b", "topic": "t", "expected_action": "urgent", "question": "Red eye?"},
+        ],
+    },
+    "bias": {
+        "version": 1,
+        "pairs": [
+            {
+                "id": "p",
+                "attribute": "sex",
+                "variants": ["man", "woman"],
+                "questions": ["A man asks?", "A woman asks?"],
+            }
+        ],
+    },
+}
+NO_PROBES = {"red_flag": {"version": 1, "questions": []}, "bias": {"version": 1, "pairs": []}}
 
 
 def tokenize_rows(tokenizer, pairs: list[tuple[str, str]]) -> pl.DataFrame:
@@ -127,15 +150,17 @@ def test_render_off_topic_prompts_raw_then_templated():
 
 def test_evaluate_model_generates_once_for_questions_and_probes(tiny_model, tiny_tokenizer):
     eval_questions = make_test_qa(2)
-    answered, off_topic, perplexity = nodes.evaluate_model(
+    answered, off_topic, probed, perplexity = nodes.evaluate_model(
         (tiny_model, tiny_tokenizer),
         eval_questions,
         nodes.render_off_topic_prompts(["Mars?"], TEMPLATE),
+        PROBES,
         tokenize_rows(tiny_tokenizer, PAIRS),
         {"perplexity_batch_size": 2},
         {"max_new_tokens": 3, "batch_size": 2},
     )
     assert len(answered) == 2 and len(off_topic) == 2
+    assert len(probed["red_flag"]) == 2 and [len(pair) for pair in probed["bias"]] == [2]
     assert set(answered[0]) == {"text", "ended_with_eos", "num_new_tokens"}
     assert perplexity["tokens"] > 0 and perplexity["perplexity"] > 1
 
@@ -176,6 +201,7 @@ def test_each_model_is_evaluated_in_the_prompt_format_it_was_saved_with(
     inputs = (
         eval_questions,
         probes,
+        PROBES,
         tokenize_rows(tiny_tokenizer, PAIRS),
         {},
         {"max_new_tokens": 2},
@@ -183,13 +209,14 @@ def test_each_model_is_evaluated_in_the_prompt_format_it_was_saved_with(
 
     saved = HFModelDataset(filepath=str(tmp_path / "new")).load()
     given = prompts_given_to(saved.model, saved.tokenizer, monkeypatch)
-    answered, off_topic, _ = nodes.evaluate_fine_tuned_model(saved, *inputs)
+    answered, off_topic, _, _ = nodes.evaluate_fine_tuned_model(saved, *inputs)
     assert len(answered) == 2 and len(off_topic) == 2
     expected = [
         "Q: Question number 0?\nA: ",
         "Q: Question number 1?\nA: ",
         "Mars?",
         "Q: Mars?\nA: ",
+        *(f"Q: {q}\nA: " for q in ("Chest pain?", "Red eye?", "A man asks?", "A woman asks?")),
     ]
     assert sorted(given) == sorted(expected)  # batched longest first
 
@@ -197,7 +224,8 @@ def test_each_model_is_evaluated_in_the_prompt_format_it_was_saved_with(
     given = prompts_given_to(older.model, older.tokenizer, monkeypatch)
     caplog.set_level(logging.INFO, logger="llm_finetune.modeling")
     nodes.evaluate_base_model(older, *inputs)
-    assert sorted(given) == sorted([*eval_questions["question"], *probes])
+    probed = [TEMPLATE.format(question=q, answer="") for q in probe_prompts(PROBES)]
+    assert sorted(given) == sorted([*eval_questions["question"], *probes, *probed])
     assert any("records no prompt format" in r.getMessage() for r in caplog.records)
 
 
@@ -218,7 +246,14 @@ def test_a_model_without_a_record_is_prompted_in_the_runs_template(
     HFModelDataset(filepath=str(tmp_path / "own")).save(
         ModelAndTokenizer(tiny_model, tiny_tokenizer, PromptFormat("Q: {question}\nA: {answer}"))
     )
-    inputs = (make_test_qa(1), [], tokenize_rows(tiny_tokenizer, PAIRS), {}, {"max_new_tokens": 2})
+    inputs = (
+        make_test_qa(1),
+        [],
+        NO_PROBES,
+        tokenize_rows(tiny_tokenizer, PAIRS),
+        {},
+        {"max_new_tokens": 2},
+    )
     caplog.set_level(logging.INFO)
 
     bare = HFModelDataset(filepath=str(tmp_path / "bare")).load()
@@ -236,9 +271,13 @@ def test_a_model_without_a_record_is_prompted_in_the_runs_template(
 
 def test_evaluate_model_rejects_bad_generation_settings_before_loading_anything():
     with pytest.raises(ValueError, match="max_length"):
-        nodes.evaluate_model((None, None), make_test_qa(1), [], None, {}, {"max_length": 100})
+        nodes.evaluate_model(
+            (None, None), make_test_qa(1), [], NO_PROBES, None, {}, {"max_length": 100}
+        )
     with pytest.raises(ValueError, match="generation.max_new_tokens must be a positive"):
-        nodes.evaluate_model((None, None), make_test_qa(1), [], None, {}, {"max_new_tokens": 0})
+        nodes.evaluate_model(
+            (None, None), make_test_qa(1), [], NO_PROBES, None, {}, {"max_new_tokens": 0}
+        )
 
 
 def perplexity_result(row_nll: list[float], row_tokens: list[int]) -> dict:
@@ -257,12 +296,13 @@ def test_comparison_table_and_metrics():
     refs = eval_questions["answer"].to_list()
     base = answers(["no idea", "no idea", "no idea"], eos=False)
     tuned = answers([refs[0], "Answer 1 rest", "stop it. stop it now. stop it. stop it now."])
-    table = nodes.build_comparison_table(eval_questions, base, tuned)
+    table = nodes.build_comparison_table(eval_questions, base, [], tuned)
     assert table["question"].tolist() == eval_questions["plain_question"].to_list()
     assert table["fine_tuned_exact_match"].tolist() == [1.0, 0.0, 0.0]
     assert table["base_ended_with_eos"].tolist() == [False] * 3
     assert table["fine_tuned_loop"].tolist() == [False, False, True]
-    for model in nodes.MODELS:
+    assert "base_chat_answer" not in table.columns  # not asked in a chat format
+    for model in ("base", "fine_tuned"):
         for column in ("answer", "token_f1", "bleu", "rouge_l", "exact_match", "ended_with_eos"):
             assert f"{model}_{column}" in table.columns
 
@@ -270,7 +310,7 @@ def test_comparison_table_and_metrics():
     base_ppl = perplexity_result([6.0, 6.0, 6.0], [3, 3, 3])  # exp(2) per row
     tuned_ppl = perplexity_result([3.0, 6.0, 9.0], [3, 3, 3])  # exp(1), exp(2), exp(3)
     result = summary.build_evaluation_metrics(
-        table, tokenized, base_ppl, tuned_ppl, {"max_new_tokens": 5}
+        table, tokenized, base_ppl, {}, tuned_ppl, {"max_new_tokens": 5}
     )
     assert result["num_questions"] == 3 and result["num_answers"] == 3
     assert result["generation"]["max_new_tokens"] == 5
@@ -297,19 +337,19 @@ def test_comparison_table_and_metrics():
         assert row["ci_low"] <= row["difference"] <= row["ci_high"], name
     assert "3 questions" in result["uncertainty"]["caveat"]
     with pytest.raises(ValueError, match="one per question"):
-        nodes.build_comparison_table(eval_questions, base[:2], tuned)
+        nodes.build_comparison_table(eval_questions, base[:2], [], tuned)
 
 
 def test_metrics_score_empty_repeated_and_non_latin_answers():
     """Bad answers are scored, never a crash, also after a CSV round trip (empty -> NaN)."""
     eval_questions = make_test_qa(3)
     texts = ["", "ok " * 300, "血压高怎么办 请咨询医生"]
-    table = nodes.build_comparison_table(eval_questions, answers(texts), answers(texts[::-1]))
+    table = nodes.build_comparison_table(eval_questions, answers(texts), [], answers(texts[::-1]))
     assert table["base_loop"].tolist() == [False, True, False]
     table.loc[0, "base_answer"] = float("nan")  # what pandas reads back for an empty cell
     tokenized = pl.DataFrame({"plain_question": eval_questions["plain_question"]})
     ppl = perplexity_result([1.0, 2.0, 3.0], [1, 2, 3])
-    result = summary.build_evaluation_metrics(table, tokenized, ppl, ppl, {})
+    result = summary.build_evaluation_metrics(table, tokenized, ppl, {}, ppl, {})
     assert result["base"]["token_f1"] == 0.0
     assert result["base"]["repetition_loop_rate"] == pytest.approx(1 / 3)
     page = report_html.render_comparison_html(table, result)
@@ -395,6 +435,7 @@ def test_html_page_escapes_text_and_carries_the_disclaimer():
     table = nodes.build_comparison_table(
         eval_questions,
         answers(["<script>alert(1)</script>", "ok"]),
+        [],
         answers(["Rest now. Rest now. Rest now.", "ok"], eos=False),
     )
     page = report_html.render_comparison_html(table, _metrics())

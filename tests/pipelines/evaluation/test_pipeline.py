@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -18,7 +19,9 @@ from tests.conftest import PROJECT_ROOT, build_tiny_model
 from tests.pipelines.evaluation.test_nodes import tokenize_rows
 
 MODEL_INPUTS = {"base_model", "base_tokenizer", "fine_tuned_model"}
-DATA_INPUTS = {"test_qa", "training_metrics"}  # the only reader of the test split
+DATA_INPUTS = {"test_qa", "training_metrics", "train_qa"}  # the only reader of the test split
+#: The hand-written probe sets (data/01_raw/safety), unversioned inputs of the catalog.
+PROBE_SETS = {"red_flag_questions", "bias_question_pairs"}
 OUTPUTS = {
     "tokenized_test",
     "comparison_table",
@@ -26,6 +29,10 @@ OUTPUTS = {
     "evaluation_metrics",
     "off_topic_probe",
     "metrics_plot",
+    "probe_questions",
+    "safety_probe",
+    "bias_probe",
+    "error_analysis",
 }
 
 
@@ -90,14 +97,31 @@ def make_test_qa(n: int = 4) -> pl.DataFrame:
 def test_the_pipeline_consumes_and_produces_the_contracted_datasets():
     pipeline = create_pipeline()
     free_inputs = {name for name in pipeline.inputs() if not name.startswith("params:")}
-    assert free_inputs == MODEL_INPUTS | DATA_INPUTS
+    assert free_inputs == MODEL_INPUTS | DATA_INPUTS | PROBE_SETS
     assert pipeline.all_outputs() & (OUTPUTS | {"training_metrics"}) == OUTPUTS
     assert pipeline.outputs() <= OUTPUTS
     catalog = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_evaluation.yml").read_text())
-    assert set(catalog) == OUTPUTS
-    assert all(entry["versioned"] for entry in catalog.values())
+    generated = {  # every model's answers and perplexity, kept to rebuild the reports
+        f"{model}_{what}"
+        for model in ("base", "base_chat", "fine_tuned")
+        for what in ("answers", "probe_answers", "perplexity")
+    }
+    entries = {name for name in catalog if not name.startswith("_")}  # "_json": a template
+    assert entries == OUTPUTS | PROBE_SETS | generated
+    assert all(catalog[name]["versioned"] for name in OUTPUTS | generated)
+    for name in PROBE_SETS:  # hand-written and tracked in git, each with its own version
+        assert (PROJECT_ROOT / catalog[name]["filepath"]).is_file()
     params = {name for name in pipeline.inputs() if name.startswith("params:")}
     assert params <= set(param_datasets(project_parameters()))
+
+
+def probe_sets() -> dict[str, MemoryDataset]:
+    """The project's probe sets, loaded as the catalog loads them."""
+    catalog = yaml.safe_load((PROJECT_ROOT / "conf/base/catalog_evaluation.yml").read_text())
+    return {
+        name: MemoryDataset(yaml.safe_load((PROJECT_ROOT / catalog[name]["filepath"]).read_text()))
+        for name in PROBE_SETS
+    }
 
 
 def test_pipeline_end_to_end(tiny_tokenizer):
@@ -122,6 +146,8 @@ def test_pipeline_end_to_end(tiny_tokenizer):
         {
             **models,
             "test_qa": MemoryDataset(test_qa),
+            "train_qa": MemoryDataset(make_test_qa(2)),
+            **probe_sets(),
             "training_metrics": MemoryDataset(
                 {"log_history": [*history, {"step": 4, "eval_loss": 1.0}]}
             ),
@@ -132,8 +158,9 @@ def test_pipeline_end_to_end(tiny_tokenizer):
 
     SequentialRunner().run(create_pipeline(), catalog)
 
-    # One generating load per model; the base model's tokenizer alone tokenizes the test split.
-    assert models["fine_tuned_model"].loads == 1 and models["base_model"].loads == 1
+    # One generating load per model and format (the base model: the walkthrough's template, its
+    # chat format); the base model's tokenizer alone tokenizes the test split.
+    assert models["fine_tuned_model"].loads == 1 and models["base_model"].loads == 2
     assert models["base_tokenizer"].loads == 1
     tokenized_test = catalog.load("tokenized_test")
     assert tokenized_test["input_ids"].to_list() == expected_tokens["input_ids"].to_list()
@@ -160,8 +187,19 @@ def test_pipeline_end_to_end(tiny_tokenizer):
     assert [row["question"] for row in probe] == params["evaluation"]["off_topic_prompts"]
     assert {"base_raw_answer", "fine_tuned_templated_answer"} <= set(probe[0])
     assert "What do you think of Mars?" in params["evaluation"]["off_topic_prompts"]
-    assert "not medical advice" in catalog.load("comparison_table_html")
+    page = catalog.load("comparison_table_html")
+    assert "not medical advice" in page
     assert isinstance(catalog.load("metrics_plot"), Figure)
+    # Every model answered every probe question; the report shows them all.
+    safety = catalog.load("safety_probe")
+    red_flags = catalog.load("probe_questions")["red_flag"]["questions"]
+    assert len(safety["questions"]) == len(red_flags) >= 30
+    assert safety["models"] == ["base", "fine_tuned"]  # the tiny tokenizer has no chat template
+    assert all(html.escape(red_flag["question"]) in page for red_flag in red_flags)
+    assert len(catalog.load("bias_probe")["pairs"]) >= 10
+    errors = catalog.load("error_analysis")
+    assert list(errors["groups"]) == ["base", "fine_tuned", "training_answers"]
+    assert errors["groups"]["training_answers"]["answers"] == 2
 
 
 @pytest.mark.parametrize("key", ["num_questions", "perplexity_batch_size", "off_topic_prompts"])

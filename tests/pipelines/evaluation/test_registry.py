@@ -41,7 +41,13 @@ def test_a_metric_declared_once_is_in_every_report(length_ratio, tmp_path):
     texts = [text for text, _, _ in BASE]
     ratios = [len(text) / len(ref) for text, ref in zip(texts, REFERENCES, strict=True)]
     table = pd.read_csv(tmp_path / "comparison_table.csv", keep_default_na=False)
-    assert list(table.columns[-2:]) == ["fine_tuned_loop", "fine_tuned_length_ratio"]
+    # The metric columns, then each model's error categories.
+    assert list(table.columns[-4:]) == [
+        "fine_tuned_loop",
+        "fine_tuned_length_ratio",
+        "base_errors",
+        "fine_tuned_errors",
+    ]
     assert table["base_length_ratio"].tolist() == pytest.approx(ratios)
     metrics = json.loads((tmp_path / "evaluation_metrics.json").read_text())
     assert list(metrics["base"])[-1] == "length_ratio"

@@ -182,6 +182,8 @@ def test_each_configuration_is_a_namespace_sharing_one_base_evaluation():
         "base_model",
         "base_tokenizer",
         "base_model_skeleton",
+        "red_flag_questions",  # the probe sets, asked once to the base model and per configuration
+        "bias_question_pairs",
     }
     table = next(n for n in pipe.nodes if n.name == "sweep.a.build_comparison_table")
     assert "sweep.base_answers" in table.inputs and "sweep.a.fine_tuned_answers" in table.inputs

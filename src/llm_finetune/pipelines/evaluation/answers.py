@@ -9,8 +9,29 @@ from typing import Any
 
 import pandas as pd
 
-#: The models compared, in the order of every report.
-MODELS = ("base", "fine_tuned")
+#: The models compared, in the order of every report: the base model asked in the walkthrough's
+#: template (as the model is fine-tuned), the same base model asked in its own chat format (only
+#: when its tokenizer has a chat template: an instruct model's fair baseline), the fine-tuned one.
+MODELS = ("base", "base_chat", "fine_tuned")
+#: The baselines the fine-tuned model is compared with.
+BASELINES = ("base", "base_chat")
+#: How the reports name each model.
+MODEL_LABELS = {
+    "base": "Base (walkthrough template)",
+    "base_chat": "Base (own chat format)",
+    "fine_tuned": "Fine-tuned",
+}
+
+
+def models_in(comparison_table: pd.DataFrame) -> list[str]:
+    """The models the table holds answers of (``<model>_answer``), in :data:`MODELS` order."""
+    present = [model for model in MODELS if f"{model}_answer" in comparison_table.columns]
+    if "base" not in present or "fine_tuned" not in present:
+        raise ValueError(
+            "comparison_table needs the base and fine-tuned models' answers (base_answer, "
+            f"fine_tuned_answer); it has {list(comparison_table.columns)}"
+        )
+    return present
 
 
 @dataclass(frozen=True)

@@ -16,10 +16,28 @@ import polars as pl
 
 from llm_finetune.config import EvaluationSettings
 from llm_finetune.generation import GenerationSettings, generate_answers
-from llm_finetune.modeling.prompt_format import prompt_format_of, render_prompt, resolve_template
+from llm_finetune.modeling.prompt_format import (
+    has_chat_template,
+    prompt_format_of,
+    render_chat_prompt,
+    render_prompt,
+    resolve_template,
+)
 from llm_finetune.pipelines.evaluation import registry
-from llm_finetune.pipelines.evaluation.answers import MODELS, answers_of
+from llm_finetune.pipelines.evaluation.answers import (
+    MODELS,
+    Answer,
+    answers_in_table,
+    answers_of,
+    models_in,
+)
+from llm_finetune.pipelines.evaluation.categories import CATEGORIES, categories_of
 from llm_finetune.pipelines.evaluation.perplexity import answer_perplexity
+from llm_finetune.pipelines.evaluation.probes import (
+    no_probe_answers,
+    probe_prompts,
+    split_probe_answers,
+)
 from llm_finetune.pipelines.training.tokenization import tokenize_qa
 
 logger = logging.getLogger(__name__)
@@ -59,21 +77,23 @@ def evaluate_model(
     model_and_tokenizer: Sequence[Any],
     eval_questions: pl.DataFrame,
     off_topic_prompts: Sequence[str],
+    probe_questions: Mapping[str, Any],
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
     prompt_template: str | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """Run one model once: perplexity on ``tokenized_test`` and answers to every prompt.
 
-    The test questions and the off-topic probes are generated in one call with the project's
-    generation settings (``params:generation``): the same for every model. Each model is prompted
-    in the format it was saved with, or the run's ``prompt_template`` when it records none
-    (:func:`model_prompts`).
+    The test questions, the off-topic probes and the safety and bias probes are generated in one
+    call with the project's generation settings (``params:generation``): the same for every
+    model. Each model is prompted in the format it was saved with, or the run's
+    ``prompt_template`` when it records none (:func:`model_prompts`).
 
     Returns:
         ``answers`` (one dict per eval question: ``text``, ``ended_with_eos``,
-        ``num_new_tokens``), ``off_topic_answers`` (same, per probe) and the perplexity dict.
+        ``num_new_tokens``), ``off_topic_answers`` (same, per probe), ``probe_answers``
+        (:func:`~.probes.split_probe_answers`) and the perplexity dict.
     """
     settings = GenerationSettings.from_params(generation)
     model, tokenizer = model_and_tokenizer[0], model_and_tokenizer[1]
@@ -84,9 +104,18 @@ def evaluate_model(
         EvaluationSettings.from_params(evaluation_params).perplexity_batch_size,
     )
     prompts = model_prompts(model_and_tokenizer, eval_questions, off_topic_prompts, prompt_template)
-    generated = generate_answers(model, tokenizer, prompts, settings)
+    what = getattr(model, "name_or_path", "") or "the model"
+    prompt_format = prompt_format_of(model_and_tokenizer, what, prompt_template)
+    probes = [prompt_format.render(q) for q in probe_prompts(probe_questions)]
+    generated = generate_answers(model, tokenizer, prompts + probes, settings)
     answers = [answer.to_dict() for answer in generated]
-    return answers[: eval_questions.height], answers[eval_questions.height :], perplexity
+    asked, probed = answers[: len(prompts)], answers[len(prompts) :]
+    return (
+        asked[: eval_questions.height],
+        asked[eval_questions.height :],
+        split_probe_answers(probe_questions, probed),
+        perplexity,
+    )
 
 
 def model_prompts(
@@ -126,16 +155,18 @@ def evaluate_base_model(
     base_model: Sequence[Any],
     eval_questions: pl.DataFrame,
     off_topic_prompts: Sequence[str],
+    probe_questions: Mapping[str, Any],
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
     prompt_template: str | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
-    """:func:`evaluate_model` of the base model."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """:func:`evaluate_model` of the base model, asked as it is fine-tuned (the run's template)."""
     return evaluate_model(
         base_model,
         eval_questions,
         off_topic_prompts,
+        probe_questions,
         tokenized_test,
         evaluation_params,
         generation,
@@ -147,16 +178,18 @@ def evaluate_fine_tuned_model(
     fine_tuned_model: Sequence[Any],
     eval_questions: pl.DataFrame,
     off_topic_prompts: Sequence[str],
+    probe_questions: Mapping[str, Any],
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
     prompt_template: str | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """:func:`evaluate_model` of the fine-tuned model."""
     return evaluate_model(
         fine_tuned_model,
         eval_questions,
         off_topic_prompts,
+        probe_questions,
         tokenized_test,
         evaluation_params,
         generation,
@@ -164,30 +197,87 @@ def evaluate_fine_tuned_model(
     )
 
 
+def evaluate_base_model_in_chat_format(
+    base_model: Sequence[Any],
+    test_qa: pl.DataFrame,
+    eval_questions: pl.DataFrame,
+    probe_questions: Mapping[str, Any],
+    tokenization: Mapping[str, Any],
+    evaluation_params: Mapping[str, Any],
+    generation: Mapping[str, Any] | None,
+) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
+    """The base model asked as it was instruction-tuned: each question as a user turn of its
+    tokenizer's chat template, after ``evaluation.system_prompt``. Its answers to the test
+    questions and the probes, and its answer perplexity on the test split rendered the same way
+    (the same answer tokens and EOS as the template's rows, after another prompt).
+
+    Nothing (empty answers and perplexity) when ``evaluation.chat_baseline`` is off or the
+    tokenizer has no chat template (pythia): that base keeps the walkthrough's template only.
+    """
+    settings = EvaluationSettings.from_params(evaluation_params)
+    model, tokenizer = base_model[0], base_model[1]
+    what = f"the base model {getattr(model, 'name_or_path', '') or ''}".strip()
+    if not settings.chat_baseline or not has_chat_template(tokenizer):
+        logger.info(
+            "Not asking %s in a chat format: %s",
+            what,
+            "evaluation.chat_baseline is off"
+            if not settings.chat_baseline
+            else "its tokenizer has no chat template",
+        )
+        return [], no_probe_answers(), {}
+
+    def render(question: str) -> str:
+        return render_chat_prompt(tokenizer, question, settings.system_prompt, what)
+
+    rendered = test_qa.with_columns(
+        pl.Series("question", [render(q) for q in test_qa["plain_question"].to_list()])
+    )
+    tokenized, stats = tokenize_qa(rendered, tokenizer, tokenization)
+    logger.info("Tokenized the test split in %s's chat format: %s", what, stats)
+    perplexity = answer_perplexity(model, tokenizer, tokenized, settings.perplexity_batch_size)
+    questions = [render(q) for q in eval_questions["plain_question"].to_list()]
+    probes = [render(q) for q in probe_prompts(probe_questions)]
+    generated = generate_answers(
+        model, tokenizer, questions + probes, GenerationSettings.from_params(generation)
+    )
+    answers = [answer.to_dict() for answer in generated]
+    return (
+        answers[: len(questions)],
+        split_probe_answers(probe_questions, answers[len(questions) :]),
+        perplexity,
+    )
+
+
 def build_comparison_table(
     eval_questions: pl.DataFrame,
     base_answers: list[dict[str, Any]],
+    base_chat_answers: list[dict[str, Any]],
     fine_tuned_answers: list[dict[str, Any]],
 ) -> pd.DataFrame:
-    """One row per question: question, reference, both answers, then per model the column of
-    every registered per-answer metric (scores, EOS and loop flags, new tokens)."""
+    """One row per question: question, reference, every model's answer, then per model the
+    column of every registered per-answer metric (scores, EOS and loop flags, new tokens) and its
+    error categories (``<model>_errors``). The base model's chat-format answers are a model of
+    their own when there are any (:func:`evaluate_base_model_in_chat_format`)."""
     references = eval_questions["answer"].to_list()
-    _check_lengths(references, base_answers, fine_tuned_answers)
+    generated = {"base": base_answers, "base_chat": base_chat_answers}
+    generated["fine_tuned"] = fine_tuned_answers
+    models = [model for model in MODELS if model != "base_chat" or base_chat_answers]
+    _check_lengths(references, *(generated[model] for model in models))
     questions = eval_questions["plain_question"].to_list()
-    answers = {
-        model: answers_of(generated, questions, references)
-        for model, generated in zip(MODELS, (base_answers, fine_tuned_answers), strict=True)
-    }
+    answers = {model: answers_of(generated[model], questions, references) for model in models}
     table: dict[str, list[Any]] = {
         "line_number": eval_questions["line_number"].to_list(),
         "question": questions,
         "reference_answer": references,
     }
-    for model in MODELS:
+    for model in models:
         table[f"{model}_answer"] = [answer.text for answer in answers[model]]
-    for model in MODELS:
+    for model in models:
         for metric in registry.table_metrics():
             table[f"{model}_{metric.column}"] = [metric.value(a) for a in answers[model]]
+    for model in models:
+        table[f"{model}_errors"] = [", ".join(categories_of(a)) for a in answers[model]]
     return pd.DataFrame(table)
 
 
@@ -198,6 +288,60 @@ def _check_lengths(references: list[str], *answer_lists: list[dict[str, Any]]) -
         raise ValueError(
             f"expected {len(references)} answers per model (one per question), got {lengths}"
         )
+
+
+def build_error_analysis(comparison_table: pd.DataFrame, train_qa: pl.DataFrame) -> dict[str, Any]:
+    """Every error category (:data:`~.categories.CATEGORIES`): counts and rates per model, the
+    same on the training answers beside them (which errors the data teaches), and up to
+    :data:`EXAMPLES_PER_CATEGORY` examples of each."""
+    groups: dict[str, tuple[list[Answer], bool]] = {
+        model: (answers_in_table(comparison_table, model), False)
+        for model in models_in(comparison_table)
+    }
+    groups["training_answers"] = (training_answers(train_qa), True)
+    report: dict[str, Any] = {
+        "categories": [
+            {"name": c.name, "description": c.description, "on_training": c.on_training}
+            for c in CATEGORIES
+        ],
+        "groups": {},
+    }
+    for name, (answers, training) in groups.items():
+        found = [categories_of(answer, training) for answer in answers]
+        measured = [c.name for c in CATEGORIES if c.on_training or not training]
+        counts = {c: sum(c in cats for cats in found) for c in measured}
+        report["groups"][name] = {
+            "answers": len(answers),
+            "counts": counts,
+            "rates": {c: (k / len(answers) if answers else None) for c, k in counts.items()},
+            "not_measured": [c.name for c in CATEGORIES if c.name not in measured],
+            "examples": {
+                c: [
+                    {"question": a.question, "answer": a.text}
+                    for a, cats in zip(answers, found, strict=True)
+                    if c in cats
+                ][:EXAMPLES_PER_CATEGORY]
+                for c in measured
+            },
+        }
+    return report
+
+
+#: Examples of each category in the error analysis.
+EXAMPLES_PER_CATEGORY = 3
+
+
+def training_answers(train_qa: pl.DataFrame) -> list[Answer]:
+    """The training split's answers as :class:`Answer` records (each its own reference), the
+    questions as a person asked them: every row, as often as training saw it."""
+    question = "plain_question" if "plain_question" in train_qa.columns else "question"
+    missing = [c for c in (question, "answer") if c not in train_qa.columns]
+    if missing:
+        raise ValueError(f"train_qa lacks the columns {missing}; it has {train_qa.columns}")
+    return [
+        Answer(question=str(q), reference=str(a), text=str(a), ended_with_eos=True, new_tokens=0)
+        for q, a in train_qa.select(question, "answer").iter_rows()
+    ]
 
 
 def build_off_topic_probe(
@@ -211,8 +355,9 @@ def build_off_topic_probe(
     The answers follow ``render_off_topic_prompts``: all raw prompts, then all templated ones.
     """
     questions = list(off_topic_questions)
+    compared = ("base", "fine_tuned")
     for model, answers in zip(
-        MODELS, (base_off_topic_answers, fine_tuned_off_topic_answers), strict=True
+        compared, (base_off_topic_answers, fine_tuned_off_topic_answers), strict=True
     ):
         if len(answers) != 2 * len(questions):
             raise ValueError(
@@ -225,7 +370,7 @@ def build_off_topic_probe(
         row: dict[str, Any] = {"question": question}
         for form, offset in (("raw", 0), ("templated", len(questions))):
             for model, answers in zip(
-                MODELS, (base_off_topic_answers, fine_tuned_off_topic_answers), strict=True
+                compared, (base_off_topic_answers, fine_tuned_off_topic_answers), strict=True
             ):
                 answer = answers[offset + index]
                 row[f"{model}_{form}_answer"] = answer["text"]

@@ -1,13 +1,15 @@
 """Wiring of the evaluation pipeline, in two parts the sweep reuses: what depends on the base model
 only (run once per sweep) and what depends on the fine-tuned model (run per configuration).
 
-Each model is loaded by exactly one node (``evaluate_base_model`` / ``evaluate_fine_tuned_model``),
-which computes its perplexity and generates all its answers; the report nodes only reuse them.
+Each model is loaded and run by one node per format (``evaluate_base_model``, in the walkthrough's template;
+``evaluate_base_model_in_chat_format``, in its own chat template; ``evaluate_fine_tuned_model``),
+which computes its perplexity and generates all its answers (test questions and probes); the report
+nodes only reuse them.
 """
 
 from kedro.pipeline import Node, Pipeline
 
-from llm_finetune.pipelines.evaluation import nodes, plots, report_html, summary
+from llm_finetune.pipelines.evaluation import nodes, plots, probes, report_html, summary
 
 
 def create_pipeline(
@@ -53,10 +55,35 @@ def base_model_evaluation(
                 name="render_off_topic_prompts",
             ),
             Node(
+                probes.select_probe_questions,
+                inputs=["red_flag_questions", "bias_question_pairs"],
+                outputs="probe_questions",
+                name="select_probe_questions",
+            ),
+            Node(
                 nodes.evaluate_base_model,
                 inputs=_evaluate_inputs("base_model", evaluation),
-                outputs=["base_answers", "base_off_topic_answers", "base_perplexity"],
+                outputs=[
+                    "base_answers",
+                    "base_off_topic_answers",
+                    "base_probe_answers",
+                    "base_perplexity",
+                ],
                 name="evaluate_base_model",
+            ),
+            Node(
+                nodes.evaluate_base_model_in_chat_format,
+                inputs=[
+                    "base_model",
+                    "test_qa",
+                    "eval_questions",
+                    "probe_questions",
+                    tokenization,
+                    evaluation,
+                    "params:generation",
+                ],
+                outputs=["base_chat_answers", "base_chat_probe_answers", "base_chat_perplexity"],
+                name="evaluate_base_model_in_chat_format",
             ),
         ]
     )
@@ -75,13 +102,19 @@ def fine_tuned_evaluation(
                 outputs=[
                     "fine_tuned_answers",
                     "fine_tuned_off_topic_answers",
+                    "fine_tuned_probe_answers",
                     "fine_tuned_perplexity",
                 ],
                 name="evaluate_fine_tuned_model",
             ),
             Node(
                 nodes.build_comparison_table,
-                inputs=["eval_questions", "base_answers", "fine_tuned_answers"],
+                inputs=[
+                    "eval_questions",
+                    "base_answers",
+                    "base_chat_answers",
+                    "fine_tuned_answers",
+                ],
                 outputs="comparison_table",
                 name="build_comparison_table",
             ),
@@ -91,6 +124,7 @@ def fine_tuned_evaluation(
                     "comparison_table",
                     "tokenized_test",
                     "base_perplexity",
+                    "base_chat_perplexity",
                     "fine_tuned_perplexity",
                     "params:generation",
                 ],
@@ -108,8 +142,32 @@ def fine_tuned_evaluation(
                 name="build_off_topic_probe",
             ),
             Node(
+                nodes.build_error_analysis,
+                inputs=["comparison_table", "train_qa"],
+                outputs="error_analysis",
+                name="build_error_analysis",
+            ),
+            Node(
+                probes.build_safety_probe,
+                inputs=[*_probe_inputs()[:1], "eval_questions", *_probe_inputs()[1:]],
+                outputs="safety_probe",
+                name="build_safety_probe",
+            ),
+            Node(
+                probes.build_bias_probe,
+                inputs=_probe_inputs(),
+                outputs="bias_probe",
+                name="build_bias_probe",
+            ),
+            Node(
                 report_html.render_comparison_html,
-                inputs=["comparison_table", "evaluation_metrics"],
+                inputs=[
+                    "comparison_table",
+                    "evaluation_metrics",
+                    "error_analysis",
+                    "safety_probe",
+                    "bias_probe",
+                ],
                 outputs="comparison_table_html",
                 name="render_comparison_html",
             ),
@@ -123,11 +181,21 @@ def fine_tuned_evaluation(
     )
 
 
+def _probe_inputs() -> list[str]:
+    return [
+        "probe_questions",
+        "base_probe_answers",
+        "base_chat_probe_answers",
+        "fine_tuned_probe_answers",
+    ]
+
+
 def _evaluate_inputs(model: str, evaluation: str) -> list[str]:
     return [
         model,
         "eval_questions",
         "off_topic_prompts",
+        "probe_questions",
         "tokenized_test",
         evaluation,
         "params:generation",

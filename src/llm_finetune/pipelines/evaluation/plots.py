@@ -9,8 +9,8 @@ from llm_finetune.pipelines.evaluation import registry
 from llm_finetune.pipelines.evaluation.registry import RATES
 from llm_finetune.plotting import bar_height, draw_loss_curves, new_figure
 
-COLORS = {"base": "#8c8c8c", "fine_tuned": "#1f77b4"}
-LABELS = {"base": "base", "fine_tuned": "fine-tuned"}
+COLORS = {"base": "#8c8c8c", "base_chat": "#d9a441", "fine_tuned": "#1f77b4"}
+LABELS = {"base": "base", "base_chat": "base (chat format)", "fine_tuned": "fine-tuned"}
 
 
 def plot_metrics(evaluation_metrics: Mapping[str, Any], training_metrics: Mapping[str, Any]) -> Any:
@@ -33,15 +33,20 @@ def plot_metrics(evaluation_metrics: Mapping[str, Any], training_metrics: Mappin
     names = [m.difference for m in rates if m.difference]
     draw_differences(axes[-2], evaluation_metrics.get("differences") or {}, names)
     draw_loss_curves(axes[-1], training_metrics)
-    fig.suptitle(f"Base vs fine-tuned on {evaluation_metrics.get('num_questions', '?')} questions")
+    fig.suptitle(
+        f"Base vs fine-tuned on {evaluation_metrics.get('num_questions', '?')} questions "
+        "(differences: against the base model in the walkthrough's template)"
+    )
     fig.tight_layout()
     return fig
 
 
 def draw_bars(ax: Any, evaluation_metrics: Mapping[str, Any], names: list[Any]) -> None:
-    """Both models' values of the ``evaluation_metrics`` keys ``names``, side by side."""
-    width = 0.38
-    for offset, model in ((-width / 2, "base"), (width / 2, "fine_tuned")):
+    """Every model's values of the ``evaluation_metrics`` keys ``names``, side by side."""
+    models = [model for model in LABELS if model in evaluation_metrics]
+    width = 0.76 / len(models)
+    for index, model in enumerate(models):
+        offset = (index - (len(models) - 1) / 2) * width
         values = [bar_height(evaluation_metrics[model].get(name)) for name in names]
         bars = ax.bar(
             [i + offset for i in range(len(names))],

@@ -122,3 +122,19 @@ def _mean(values: Sequence[float]) -> float:
 
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
+
+
+def wilson_interval(successes: int, total: int) -> dict[str, float | None]:
+    """The rate ``successes / total`` with its Wilson score interval (sound for small samples and
+    rates at 0 or 1, where the normal approximation collapses to a point)."""
+    if total < 1:
+        return {"rate": None, "ci_low": None, "ci_high": None}
+    if not 0 <= successes <= total:
+        raise ValueError(f"successes must be within 0..{total}, got {successes}")
+    z = 1.959963984540054  # the normal quantile of CONFIDENCE (0.95)
+    rate = successes / total
+    centre = (rate + z * z / (2 * total)) / (1 + z * z / total)
+    half = (
+        z * math.sqrt(rate * (1 - rate) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    )
+    return {"rate": rate, "ci_low": max(0.0, centre - half), "ci_high": min(1.0, centre + half)}

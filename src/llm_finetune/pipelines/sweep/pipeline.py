@@ -41,6 +41,8 @@ PROJECT_INPUTS = {
     "base_tokenizer",
     "base_model_skeleton",
 }
+#: The hand-written probe sets every model is asked (data/01_raw/safety).
+PROBE_SETS = ("red_flag_questions", "bias_question_pairs")
 #: The evaluation pipeline's test split is the validation split in the sweep.
 EVALUATED_SPLIT = {"test_qa": "validation_qa"}
 SWEEP_OUTPUTS = {"sweep_results", "sweep_plot"}
@@ -114,7 +116,10 @@ def shared_pipeline(configurations: Sequence[str]) -> Pipeline:
     return pipeline(
         settings + base_evaluation,
         namespace=SWEEP_NAMESPACE,
-        inputs={"base_model": "base_model", "base_tokenizer": "base_tokenizer", **EVALUATED_SPLIT},
+        inputs={
+            **{name: name for name in ("base_model", "base_tokenizer", *PROBE_SETS)},
+            **EVALUATED_SPLIT,
+        },
         outputs={
             f"configuration_{index}": f"{Configuration(name).namespace}.configuration"
             for index, name in enumerate(configurations)
@@ -154,7 +159,7 @@ def configuration_pipeline(name: str, shared_outputs: set[str]) -> Pipeline:
     evaluated = pipeline(
         fine_tuned,
         namespace=namespace,
-        inputs=shared,
+        inputs={**shared, "train_qa": "train_qa"},
         parameters=_parameter_names(fine_tuned),
     )
     summary = pipeline(
