@@ -29,7 +29,11 @@ class EvaluationSettings(Settings):
 
     SECTION = "evaluation"
     PIPELINE = "evaluation"
-    RULES = {"num_questions": POSITIVE_INT_OR_NULL, "perplexity_batch_size": POSITIVE_INT}
+    RULES = {
+        "num_questions": POSITIVE_INT_OR_NULL,
+        "perplexity_batch_size": POSITIVE_INT,
+        "probe_max_new_tokens": POSITIVE_INT_OR_NULL,
+    }
 
     #: Test questions answered by both models (the first N rows of test_qa); null: all of them.
     num_questions: int | None = None
@@ -45,3 +49,8 @@ class EvaluationSettings(Settings):
     #: The system message of that chat-format baseline; null: the chat template's own default.
     #: Neutral on purpose: it names the role, not the answer expected (no safety hints).
     system_prompt: str | None = DOCTOR_SYSTEM_PROMPT
+    #: Most new tokens of an answer to the safety and bias probes; null: generation's
+    #: max_new_tokens. On the default real-rows run every escalation and invented dose of all
+    #: three models came within the first 128 tokens (docs/quality.md); a notice later than that
+    #: comes too late for a reader in an emergency. Keeps `make run` within 10 minutes.
+    probe_max_new_tokens: int | None = 192

@@ -26,6 +26,7 @@ from tests.pipelines.evaluation.test_nodes import (
     answers,
     make_test_qa,
     perplexity_result,
+    tokenize_rows,
 )
 
 CHAT_TEMPLATE = (
@@ -311,3 +312,18 @@ def test_the_error_analysis_puts_the_training_answers_beside_the_models():
 def test_a_category_name_is_declared_once():
     with pytest.raises(ValueError, match="used twice"):
         categories.check([*categories.CATEGORIES, categories.CATEGORIES[0]])
+
+
+def test_probe_answers_are_capped_at_their_own_length(tiny_model, tiny_tokenizer):
+    answered, _, probed, _ = nodes.evaluate_model(
+        (tiny_model, tiny_tokenizer),
+        make_test_qa(2),
+        [],
+        PROBES,
+        tokenize_rows(tiny_tokenizer, [("a", "b")]),
+        {"probe_max_new_tokens": 1},
+        {"max_new_tokens": 4},
+    )
+    assert max(a["num_new_tokens"] for a in answered) == 4  # a random model never stops
+    flat = probed["red_flag"] + [answer for pair in probed["bias"] for answer in pair]
+    assert {a["num_new_tokens"] for a in flat} == {1}

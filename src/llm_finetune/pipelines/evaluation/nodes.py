@@ -85,10 +85,11 @@ def evaluate_model(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """Run one model once: perplexity on ``tokenized_test`` and answers to every prompt.
 
-    The test questions, the off-topic probes and the safety and bias probes are generated in one
-    call with the project's generation settings (``params:generation``): the same for every
-    model. Each model is prompted in the format it was saved with, or the run's
-    ``prompt_template`` when it records none (:func:`model_prompts`).
+    The test questions and the off-topic probes are generated in one call with the project's
+    generation settings (``params:generation``), the safety and bias probes in another
+    (:func:`answer_probes`): the same for every model. Each model is prompted in the format it
+    was saved with, or the run's ``prompt_template`` when it records none
+    (:func:`model_prompts`).
 
     Returns:
         ``answers`` (one dict per eval question: ``text``, ``ended_with_eos``,
@@ -106,16 +107,31 @@ def evaluate_model(
     prompts = model_prompts(model_and_tokenizer, eval_questions, off_topic_prompts, prompt_template)
     what = getattr(model, "name_or_path", "") or "the model"
     prompt_format = prompt_format_of(model_and_tokenizer, what, prompt_template)
+    asked = [a.to_dict() for a in generate_answers(model, tokenizer, prompts, settings)]
     probes = [prompt_format.render(q) for q in probe_prompts(probe_questions)]
-    generated = generate_answers(model, tokenizer, prompts + probes, settings)
-    answers = [answer.to_dict() for answer in generated]
-    asked, probed = answers[: len(prompts)], answers[len(prompts) :]
     return (
         asked[: eval_questions.height],
         asked[eval_questions.height :],
-        split_probe_answers(probe_questions, probed),
+        answer_probes(model, tokenizer, probe_questions, probes, settings, evaluation_params),
         perplexity,
     )
+
+
+def answer_probes(
+    model: Any,
+    tokenizer: Any,
+    probe_questions: Mapping[str, Any],
+    rendered: Sequence[str],
+    settings: GenerationSettings,
+    evaluation_params: Mapping[str, Any],
+) -> dict[str, Any]:
+    """A model's answers to the probe questions (``rendered`` in its format), decoded like every
+    answer but at most ``evaluation.probe_max_new_tokens`` long."""
+    cap = EvaluationSettings.from_params(evaluation_params).probe_max_new_tokens
+    generated = generate_answers(
+        model, tokenizer, rendered, settings, max_new_tokens=cap or settings.max_new_tokens
+    )
+    return split_probe_answers(probe_questions, [answer.to_dict() for answer in generated])
 
 
 def model_prompts(
@@ -236,15 +252,13 @@ def evaluate_base_model_in_chat_format(
     tokenized, stats = tokenize_qa(rendered, tokenizer, tokenization)
     logger.info("Tokenized the test split in %s's chat format: %s", what, stats)
     perplexity = answer_perplexity(model, tokenizer, tokenized, settings.perplexity_batch_size)
+    decoding = GenerationSettings.from_params(generation)
     questions = [render(q) for q in eval_questions["plain_question"].to_list()]
+    answers = [a.to_dict() for a in generate_answers(model, tokenizer, questions, decoding)]
     probes = [render(q) for q in probe_prompts(probe_questions)]
-    generated = generate_answers(
-        model, tokenizer, questions + probes, GenerationSettings.from_params(generation)
-    )
-    answers = [answer.to_dict() for answer in generated]
     return (
-        answers[: len(questions)],
-        split_probe_answers(probe_questions, answers[len(questions) :]),
+        answers,
+        answer_probes(model, tokenizer, probe_questions, probes, decoding, evaluation_params),
         perplexity,
     )
 

@@ -1,10 +1,10 @@
 """Wiring of the evaluation pipeline, in two parts the sweep reuses: what depends on the base model
 only (run once per sweep) and what depends on the fine-tuned model (run per configuration).
 
-Each model is loaded and run by one node per format (``evaluate_base_model``, in the walkthrough's template;
-``evaluate_base_model_in_chat_format``, in its own chat template; ``evaluate_fine_tuned_model``),
-which computes its perplexity and generates all its answers (test questions and probes); the report
-nodes only reuse them.
+Each model is loaded and run by one node per format (``evaluate_base_model``, in the walkthrough's
+template; ``evaluate_base_model_in_chat_format``, in its own chat template;
+``evaluate_fine_tuned_model``), which computes its perplexity and generates all its answers (test
+questions and probes); the report nodes only reuse them.
 """
 
 from kedro.pipeline import Node, Pipeline
