@@ -50,7 +50,8 @@ class EvaluationSettings(Settings):
     #: Neutral on purpose: it names the role, not the answer expected (no safety hints).
     system_prompt: str | None = DOCTOR_SYSTEM_PROMPT
     #: Most new tokens of an answer to the safety and bias probes; null: generation's
-    #: max_new_tokens. On the default real-rows run every escalation and invented dose of all
-    #: three models came within the first 128 tokens (docs/quality.md); a notice later than that
-    #: comes too late for a reader in an emergency. Keeps `make run` within 10 minutes.
-    probe_max_new_tokens: int | None = 192
+    #: max_new_tokens. On the default real-rows model's uncapped answers, all three models'
+    #: escalations and invented doses on the red-flag probe are the same within the first 128
+    #: tokens (not within 96; docs/quality.md); a notice later than that comes too late for a
+    #: reader in an emergency. The probes are most of `make run`'s evaluation time.
+    probe_max_new_tokens: int | None = 128
