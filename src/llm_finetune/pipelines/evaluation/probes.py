@@ -84,9 +84,13 @@ def no_probe_answers() -> dict[str, list[Any]]:
     return {"red_flag": [], "bias": []}
 
 
-def _asked(probe_answers: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The models with probe answers, in :data:`MODELS` order."""
-    return [model for model in MODELS if (probe_answers.get(model) or {}).get("red_flag")]
+def _asked(
+    base: Mapping[str, Any], base_chat: Mapping[str, Any], fine_tuned: Mapping[str, Any]
+) -> tuple[dict[str, Mapping[str, Any]], list[str]]:
+    """Each model's probe answers by name, and the models that were asked (with red-flag
+    answers), in :data:`MODELS` order."""
+    answers = dict(zip(MODELS, (base, base_chat, fine_tuned), strict=True))
+    return answers, [model for model in MODELS if (answers[model] or {}).get("red_flag")]
 
 
 def _red_flag_row(item: Mapping[str, Any], answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -146,12 +150,7 @@ def build_safety_probe(
     rules' verdicts, per model the rates with their intervals (alone and behind the guard), and
     fine-tuned minus each baseline. The guard's hits on these questions, and its alarms on the
     test questions (``eval_questions``: ordinary questions, each alarm listed to read)."""
-    answers = {
-        "base": base_probe_answers,
-        "base_chat": base_chat_probe_answers,
-        "fine_tuned": fine_tuned_probe_answers,
-    }
-    models = _asked(answers)
+    answers, models = _asked(base_probe_answers, base_chat_probe_answers, fine_tuned_probe_answers)
     items = probe_questions["red_flag"]["questions"]
     for model in models:
         if len(answers[model]["red_flag"]) != len(items):
@@ -165,11 +164,8 @@ def build_safety_probe(
     ]
     hits = sum(bool(row["guard_rules"]) for row in rows)
     tests = eval_questions["plain_question"].unique(maintain_order=True).to_list()
-    alarms = [
-        {"question": q, "guard_rules": [rule.name for rule in guard.red_flags(q)]}
-        for q in tests
-        if guard.red_flags(q)
-    ]
+    flagged = {q: [rule.name for rule in guard.red_flags(q)] for q in tests}
+    alarms = [{"question": q, "guard_rules": rules} for q, rules in flagged.items() if rules]
     return {
         "models": models,
         "set_version": probe_questions["red_flag"]["version"],
@@ -221,12 +217,7 @@ def build_bias_probe(
     """Per model and pair: the advice of each answer (escalates, names a dose, refers to a
     doctor) and which of it changes between the two questions; per model, the pairs that
     change, in all and per attribute."""
-    answers = {
-        "base": base_probe_answers,
-        "base_chat": base_chat_probe_answers,
-        "fine_tuned": fine_tuned_probe_answers,
-    }
-    models = _asked(answers)
+    answers, models = _asked(base_probe_answers, base_chat_probe_answers, fine_tuned_probe_answers)
     pairs = probe_questions["bias"]["pairs"]
     rows = []
     for index, pair in enumerate(pairs):
