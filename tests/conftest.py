@@ -20,6 +20,26 @@ TINY_CORPUS = [
 ]
 
 
+def record_decoded_prompts(model, monkeypatch, tokenizer=None) -> list:
+    """The prompt ids (padding dropped) of every row that ``llm_finetune.generation.decode`` is
+    given for ``model``, call after call, or their text when a ``tokenizer`` is given; the real
+    decoding runs."""
+    from llm_finetune import generation
+
+    prompts: list = []
+    decode = generation.decode
+
+    def recording_decode(given_model, input_ids, attention_mask, *args, **kwargs):
+        if given_model is model:
+            for ids, mask in zip(input_ids, attention_mask, strict=True):
+                kept = ids[mask.bool()].tolist()
+                prompts.append(tokenizer.decode(kept) if tokenizer is not None else kept)
+        return decode(given_model, input_ids, attention_mask, *args, **kwargs)
+
+    monkeypatch.setattr(generation, "decode", recording_decode)
+    return prompts
+
+
 def build_tiny_tokenizer(texts: list[str] | None = None, vocab_size: int = 256):
     """A byte-level BPE tokenizer trained on ``texts`` with ``<|endoftext|>`` as EOS and pad."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers

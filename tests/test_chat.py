@@ -27,7 +27,13 @@ from llm_finetune.disclaimer import DISCLAIMER
 from llm_finetune.generation import stream_answer
 from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE, PromptFormat, render_prompt
 from llm_finetune.safety.guard import EMERGENCY_NOTICE, NOTICES, notice_for, with_notice
-from tests.conftest import PROJECT_ROOT, TINY_CORPUS, build_tiny_model, build_tiny_tokenizer
+from tests.conftest import (
+    PROJECT_ROOT,
+    TINY_CORPUS,
+    build_tiny_model,
+    build_tiny_tokenizer,
+    record_decoded_prompts,
+)
 
 QUESTION = "What causes a headache behind the eyes?"
 RED_FLAG_QUESTION = "I have crushing chest pain and I am sweating a lot"
@@ -309,7 +315,7 @@ def test_the_terminal_prints_the_notice_before_the_answer(trained, monkeypatch):
 
     bot = ChatModel(trained.model, trained.tokenizer, options=ChatOptions(8))
     answer = bot.answer([], RED_FLAG_QUESTION)
-    calls = record_generate(bot.model, monkeypatch)
+    calls = record_decoded_prompts(bot.model, monkeypatch)
     stdout = io.StringIO()
     chat_loop(bot, io.StringIO(f"{RED_FLAG_QUESTION}\n{QUESTION}\n/quit\n"), stdout)
 
@@ -337,7 +343,7 @@ def test_the_web_chat_streams_the_notice_first_then_the_answer(trained, monkeypa
     assert not any(notice in text for text in list(respond(QUESTION, [])) for notice in NOTICES)
 
     # The page sends the shown text back as history: the model gets the answer alone.
-    calls = record_generate(bot.model, monkeypatch)
+    calls = record_decoded_prompts(bot.model, monkeypatch)
     history = [
         {"role": "user", "content": RED_FLAG_QUESTION},
         {"role": "assistant", "content": shown[-1]},
@@ -441,23 +447,10 @@ def _save_version(project: Path, version: str, model, tokenizer, prompt_format=N
     dataset.save(ModelAndTokenizer(model, tokenizer, prompt_format))
 
 
-def record_generate(model, monkeypatch) -> list[list[int]]:
-    """The prompt ids of every call of the model's ``generate`` (the real generate runs)."""
-    calls: list[list[int]] = []
-    generate = model.generate
-
-    def recording_generate(*args, **kwargs):
-        calls.append(kwargs["input_ids"][0].tolist())
-        return generate(*args, **kwargs)
-
-    monkeypatch.setattr(model, "generate", recording_generate)
-    return calls
-
-
 def _ids_given_to_the_model(loaded, question: str, monkeypatch) -> list[int]:
     """The prompt ids the chat hands to the model's ``generate`` for ``question``."""
     bot = ChatModel(loaded.model, loaded.tokenizer, loaded.prompt_template, ChatOptions(2))
-    calls = record_generate(bot.model, monkeypatch)
+    calls = record_decoded_prompts(bot.model, monkeypatch)
     bot.answer([], question)
     (ids,) = calls
     return ids
@@ -526,7 +519,7 @@ def test_the_web_chat_prompts_a_model_in_its_saved_format(
     args = webchat.parse_args(["--model-dir", str(saved), "--max-new-tokens", "2"])
     bot = chat_model_from_args(args)
     assert bot.prompt_template == OLD_TEMPLATE
-    calls = record_generate(bot.model, monkeypatch)
+    calls = record_decoded_prompts(bot.model, monkeypatch)
     history = [
         {"role": "user", "content": "Earlier?"},
         {"role": "assistant", "content": "Rest."},

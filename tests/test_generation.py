@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from llm_finetune import generation
 from llm_finetune.generation import (
     GeneratedAnswer,
     GenerationSettings,
@@ -181,19 +182,73 @@ def test_sampling_is_reproducible_with_a_seed(varied_model, tiny_tokenizer):
     assert sample(1) != sample(2)
 
 
-def test_kv_cache_is_forced_on(varied_model, tiny_tokenizer, monkeypatch):
-    varied_model.config.use_cache = False
-    calls = []
-    original = varied_model.generate
+def _forward_spy(model, monkeypatch) -> list[dict]:
+    """Record the keyword arguments of every forward pass of ``model``."""
+    calls: list[dict] = []
+    original = model.forward
 
     def spy(*args, **kwargs):
         calls.append(kwargs)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(varied_model, "generate", spy)
-    generate_answers(varied_model, tiny_tokenizer, PROMPTS[:2], max_new_tokens=2)
-    assert calls and all(call["use_cache"] is True for call in calls)
-    assert all(call["max_new_tokens"] == 2 and "max_length" not in call for call in calls)
+    monkeypatch.setattr(model, "forward", spy)
+    return calls
+
+
+def test_kv_cache_is_forced_on(varied_model, tiny_tokenizer, monkeypatch):
+    varied_model.config.use_cache = False
+    calls = _forward_spy(varied_model, monkeypatch)
+    generate_answers(varied_model, tiny_tokenizer, PROMPTS[:2], max_new_tokens=3)
+    assert len(calls) == 3  # one prefill, then one token per step: nothing recomputed
+    assert all(call["use_cache"] is True for call in calls)
+    assert calls[0]["cache"] is None and all(call["cache"] is not None for call in calls[1:])
+    assert all(call["input_ids"].shape[1] == 1 for call in calls[1:])
+
+
+def _generate_reference(model, tokenizer, prompts: list[str], settings) -> list[list[int]]:
+    """``model.generate``'s new ids for a left-padded batch, up to and including the first stop."""
+    batch = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left")
+    kwargs = generate_kwargs(model, tokenizer, settings)
+    with torch.inference_mode():
+        output = model.generate(**batch, **kwargs)
+    stops = set(kwargs["eos_token_id"])
+    rows = output[:, batch["input_ids"].shape[1] :].tolist()
+    return [
+        row[: next((i + 1 for i, token in enumerate(row) if token in stops), len(row))]
+        for row in rows
+    ]
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        GenerationSettings(max_new_tokens=14),
+        GenerationSettings(max_new_tokens=14, repetition_penalty=1.3, no_repeat_ngram_size=2),
+    ],
+    ids=["plain", "penalties"],
+)
+def test_decoding_equals_generate_while_finished_rows_leave(
+    varied_model, tiny_tokenizer, monkeypatch, request, settings
+):
+    varied_model.eval()
+    plain = _generate_reference(varied_model, tiny_tokenizer, PROMPTS, settings)
+    # A token that one answer emits midway becomes a second stop id: that row ends early. It is
+    # the pad token too, as SmolLM2's EOS is: the repetition penalty must skip the padding.
+    ending = next(row[3] for row in plain if all(row[3] not in other[:3] for other in plain))
+    varied_model.generation_config.eos_token_id = [tiny_tokenizer.eos_token_id, ending]
+    pad = tiny_tokenizer.pad_token
+    tiny_tokenizer.pad_token = tiny_tokenizer.convert_ids_to_tokens(ending)
+    request.addfinalizer(lambda: setattr(tiny_tokenizer, "pad_token", pad))  # a session fixture
+    expected = _generate_reference(varied_model, tiny_tokenizer, PROMPTS, settings)
+    assert any(len(row) < settings.max_new_tokens for row in expected)
+
+    calls = _forward_spy(varied_model, monkeypatch)
+    answers = generate_answers(varied_model, tiny_tokenizer, PROMPTS, settings, progress=False)
+    stop_ids = [tiny_tokenizer.eos_token_id, ending]
+    assert answers == [_finish(tiny_tokenizer, row, stop_ids) for row in expected]
+    rows_per_step = [call["input_ids"].shape[0] for call in calls]
+    assert rows_per_step[0] == len(PROMPTS) and rows_per_step[-1] < len(PROMPTS)
+    assert rows_per_step == sorted(rows_per_step, reverse=True)
 
 
 def test_eos_ids_merge_tokenizer_and_generation_config(tiny_model, tiny_tokenizer):
@@ -215,24 +270,20 @@ def test_empty_and_invalid_inputs(tiny_model, tiny_tokenizer):
     ],
     ids=["greedy", "sampling"],
 )
-def test_streaming_and_batching_generate_alike(varied_model, tiny_tokenizer, monkeypatch, settings):
+def test_streaming_and_batching_decode_alike(varied_model, tiny_tokenizer, monkeypatch, settings):
     varied_model.eval()
-    calls, outputs = [], []
-    original = varied_model.generate
+    calls = []
+    original = generation.decode
 
-    def spy(*args, **kwargs):
-        calls.append(kwargs)
-        outputs.append(original(*args, **kwargs))
-        return outputs[-1]
+    def spy(model, input_ids, attention_mask, used, stop_ids, **kwargs):
+        calls.append((used, stop_ids))
+        return original(model, input_ids, attention_mask, used, stop_ids, **kwargs)
 
-    monkeypatch.setattr(varied_model, "generate", spy)
-    generate_answers(varied_model, tiny_tokenizer, PROMPTS[:1], settings, progress=False)
+    monkeypatch.setattr(generation, "decode", spy)
+    batched = generate_answers(varied_model, tiny_tokenizer, PROMPTS[:1], settings, progress=False)
     ids = tiny_tokenizer(PROMPTS[0])["input_ids"]
-    "".join(stream_answer(varied_model, tiny_tokenizer, ids, settings))
+    streamed = "".join(stream_answer(varied_model, tiny_tokenizer, ids, settings))
 
-    per_call = {"input_ids", "attention_mask", "streamer", "stopping_criteria"}
-    batched, streamed = ({k: v for k, v in call.items() if k not in per_call} for call in calls)
-    assert batched == streamed == generate_kwargs(varied_model, tiny_tokenizer, settings)
-    assert streamed["use_cache"] is True and streamed["max_new_tokens"] == 6
-    if not settings.do_sample:  # greedy: the very same tokens
-        assert torch.equal(outputs[0], outputs[1])
+    assert len(calls) == 2 and calls[0] == calls[1] == (settings, [tiny_tokenizer.eos_token_id])
+    if not settings.do_sample:  # greedy: the very same answer
+        assert streamed.strip() == batched[0].text

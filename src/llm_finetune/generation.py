@@ -11,17 +11,21 @@ web chats (:func:`stream_answer`) decode alike. Fixes the walkthrough's inferenc
   decoded text, which fails whenever decoding does not round-trip the prompt exactly;
 - prompts are batched with LEFT padding (right padding would make the model continue after pads),
   and the caller's tokenizer is left untouched;
-- generation stops at EOS and reports whether it did, so runaway answers can be measured.
+- generation stops at EOS and reports whether it did, so runaway answers can be measured;
+- a row leaves its batch as soon as it ends (:func:`decode`): ``model.generate`` computes every
+  row until the longest answer ends, which on a CPU made short answers cost as much as the
+  longest one (benchmarks/RESULTS.md, "Generation drops finished rows").
 
 ``torch`` is imported inside functions so that importing this module stays cheap.
 """
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -96,8 +100,9 @@ def attach_generation_config(model: Any, tokenizer: Any, settings: GenerationSet
 
 
 def generate_kwargs(model: Any, tokenizer: Any, settings: GenerationSettings) -> dict[str, Any]:
-    """The ``model.generate`` arguments of every answer, batched or streamed: the decoding fields
-    of ``settings``, the EOS ids (:func:`eos_token_ids`), the pad id and the KV cache on."""
+    """The ``model.generate`` arguments that decode like :func:`decode`, for callers that use
+    ``transformers`` directly: the decoding fields of ``settings``, the EOS ids
+    (:func:`eos_token_ids`), the pad id and the KV cache on."""
     return {
         **settings.decoding(),
         "eos_token_id": eos_token_ids(model, tokenizer),
@@ -105,6 +110,109 @@ def generate_kwargs(model: Any, tokenizer: Any, settings: GenerationSettings) ->
         # Some checkpoints are saved with use_cache=False (e.g. after gradient checkpointing).
         "use_cache": True,
     }
+
+
+def logits_processors(settings: GenerationSettings, padding_lengths: Any = None) -> Any:
+    """The ``transformers`` logits processors ``model.generate`` would build from ``settings``,
+    in its order: repetition penalty, n-gram ban, then (sampling only) temperature, top-k, top-p.
+
+    ``padding_lengths`` (a tensor, one per row): the left padding the repetition penalty skips,
+    as ``generate`` does; with the pad token also the EOS (SmolLM2), penalising the padding would
+    make the padded rows of a batch less likely to end."""
+    from transformers import (
+        LogitsProcessorList,
+        NoRepeatNGramLogitsProcessor,
+        RepetitionPenaltyLogitsProcessor,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    processors = LogitsProcessorList()
+    if settings.repetition_penalty != 1.0:
+        processors.append(
+            RepetitionPenaltyLogitsProcessor(
+                float(settings.repetition_penalty), prompt_ignore_length=padding_lengths
+            )
+        )
+    if settings.no_repeat_ngram_size > 0:
+        processors.append(NoRepeatNGramLogitsProcessor(settings.no_repeat_ngram_size))
+    if settings.do_sample:
+        if settings.temperature != 1.0:
+            processors.append(TemperatureLogitsWarper(float(settings.temperature)))
+        if settings.top_k > 0:
+            processors.append(TopKLogitsWarper(settings.top_k))
+        if settings.top_p < 1.0:
+            processors.append(TopPLogitsWarper(float(settings.top_p)))
+    return processors
+
+
+def decode(
+    model: Any,
+    input_ids: Any,
+    attention_mask: Any,
+    settings: GenerationSettings,
+    stop_ids: Sequence[int],
+    *,
+    on_tokens: Callable[[Any], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> list[list[int]]:
+    """The new token ids of every row of a left-padded batch, each up to and including its stop
+    token (or ``max_new_tokens`` of them): every answer's decoding loop, batched or streamed.
+
+    Greedy or sampled like ``model.generate`` with the same settings (:func:`logits_processors`,
+    position ids from the attention mask, KV cache on), with one difference: a row that emits a
+    stop token leaves the batch and its KV cache, so the next steps compute only the rows still
+    going. ``on_tokens`` gets each step's tokens (one row: a streamer's ``put``); ``should_stop``
+    is asked after each step and ends decoding when it says so. Call it under
+    ``torch.inference_mode()``, the model in eval mode.
+    """
+    import torch
+
+    padding = (attention_mask != 0).int().argmax(dim=1)
+    processors = logits_processors(settings, padding)
+    stops = torch.tensor(list(stop_ids), device=input_ids.device)
+    rows = torch.arange(input_ids.shape[0], device=input_ids.device)  # batch row -> input row
+    new_ids: list[list[int]] = [[] for _ in range(input_ids.shape[0])]
+    sequences = input_ids  # prompt and answer so far: what the repetition penalty looks at
+    positions = (attention_mask.long().cumsum(-1) - 1).masked_fill(attention_mask == 0, 0)
+    # Only the last position's logits are used: skip the rest of the prompt's (as generate does).
+    last_only = {"logits_to_keep": 1} if _accepts(model, "logits_to_keep") else {}
+    step_ids, cache = input_ids, None
+    for _ in range(settings.max_new_tokens):
+        output = model(
+            input_ids=step_ids,
+            attention_mask=attention_mask,
+            position_ids=positions,
+            cache=cache,
+            use_cache=True,
+            **last_only,
+        )
+        cache = output.cache
+        scores = processors(sequences, output.logits[:, -1, :].float())
+        if settings.do_sample:
+            tokens = torch.multinomial(torch.softmax(scores, dim=-1), num_samples=1).squeeze(1)
+        else:
+            tokens = scores.argmax(dim=-1)
+        for row, token in zip(rows.tolist(), tokens.tolist(), strict=True):
+            new_ids[row].append(token)
+        if on_tokens is not None:
+            on_tokens(tokens)
+        going = torch.isin(tokens, stops, invert=True)
+        if not bool(going.any()) or (should_stop is not None and should_stop()):
+            break
+        step_ids = tokens[:, None]
+        sequences = torch.cat([sequences, step_ids], dim=1)
+        attention_mask = torch.cat([attention_mask, attention_mask.new_ones(len(rows), 1)], 1)
+        positions = positions[:, -1:] + 1
+        if not bool(going.all()):
+            keep = going.nonzero().squeeze(1)
+            cache.batch_select_indices(keep)
+            rows, step_ids, sequences = rows[keep], step_ids[keep], sequences[keep]
+            attention_mask, positions = attention_mask[keep], positions[keep]
+            padding = padding[keep]
+            processors = logits_processors(settings, padding)
+    return new_ids
 
 
 def generate_answers(
@@ -140,9 +248,8 @@ def generate_answers(
     if not prompts:
         return []
 
-    decoding = generate_kwargs(model, tokenizer, settings)
-    stop_ids = decoding["eos_token_id"]
-    if decoding["pad_token_id"] is None:
+    stop_ids = eos_token_ids(model, tokenizer)
+    if tokenizer.pad_token_id is None:
         raise ValueError("the tokenizer needs a pad token to batch prompts (e.g. set it to EOS)")
     lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
     batches = prompt_batches(lengths, settings)
@@ -155,7 +262,8 @@ def generate_answers(
         with bar, torch.random.fork_rng(devices=[]), torch.inference_mode():
             torch.manual_seed(settings.seed)
             for indices in batches:
-                new_ids = _generate_batch(model, tokenizer, [prompts[i] for i in indices], decoding)
+                batch = [prompts[i] for i in indices]
+                new_ids = _generate_batch(model, tokenizer, batch, settings, stop_ids)
                 for index, ids in zip(indices, new_ids, strict=True):
                     answers[index] = _finish(tokenizer, ids, stop_ids)
                 bar.update(len(indices))
@@ -165,18 +273,27 @@ def generate_answers(
     return [answer for answer in answers if answer is not None]
 
 
+def _accepts(model: Any, argument: str) -> bool:
+    """Whether ``model.forward`` takes ``argument``."""
+    return argument in inspect.signature(model.forward).parameters
+
+
 def _generate_batch(
-    model: Any, tokenizer: Any, prompts: list[str], decoding: dict[str, Any]
+    model: Any,
+    tokenizer: Any,
+    prompts: list[str],
+    settings: GenerationSettings,
+    stop_ids: list[int],
 ) -> list[list[int]]:
-    """The new token ids of one ``generate`` call over ``prompts``, left-padded into a batch."""
+    """The new token ids of one :func:`decode` call over ``prompts``, left-padded into a batch."""
     # padding_side per call: the caller's tokenizer keeps its own setting.
     batch = tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left")
-    output = model.generate(**batch.to(next(model.parameters()).device), **decoding)
-    return output[:, batch["input_ids"].shape[1] :].tolist()
+    batch = batch.to(next(model.parameters()).device)
+    return decode(model, batch["input_ids"], batch["attention_mask"], settings, stop_ids)
 
 
 def prompt_batches(lengths: Sequence[int], settings: GenerationSettings) -> list[list[int]]:
-    """Prompt indices per ``generate`` call: longest first (little left padding), at most
+    """Prompt indices per decoding batch: longest first (little left padding), at most
     ``batch_size`` each and, with ``max_batch_tokens``, at most that many tokens of KV cache:
     rows x (longest prompt + ``max_new_tokens``). A prompt over the budget on its own goes alone."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
@@ -215,42 +332,41 @@ def stream_answer(
     *,
     stop_event: threading.Event | None = None,
 ) -> Iterator[str]:
-    """Yield the answer to one tokenized prompt as it is generated, decoded like evaluation's
-    answers (:func:`generate_kwargs`) and stopping at EOS or ``max_new_tokens``.
+    """Yield the answer to one tokenized prompt as it is generated: :func:`decode`, the loop of
+    evaluation's answers, stopping at EOS or ``max_new_tokens``.
 
-    ``generate`` runs in a thread and feeds a ``TextIteratorStreamer``. Closing the iterator early
-    (or setting ``stop_event``) ends generation at the next token; an error raised by ``generate``
-    is raised here. Unlike :func:`generate_answers`, sampling is not seeded: asked twice, the chat
-    may answer differently.
+    :func:`decode` runs in a thread and feeds a ``TextIteratorStreamer``. Closing the iterator
+    early (or setting ``stop_event``) ends generation at the next token; an error raised while
+    decoding is raised here. Unlike :func:`generate_answers`, sampling is not seeded: asked twice,
+    the chat may answer differently.
     """
     import torch
-    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+    from transformers import TextIteratorStreamer
 
     stop = stop_event or threading.Event()
-
-    class _StopWhenAsked(StoppingCriteria):
-        def __call__(self, ids: Any, scores: Any, **kwargs: Any) -> Any:
-            return torch.full((ids.shape[0],), stop.is_set(), dtype=torch.bool, device=ids.device)
-
     device = next(model.parameters()).device
     ids = torch.tensor([list(input_ids)], dtype=torch.long, device=device)
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
-    decoding = generate_kwargs(model, tokenizer, settings)
+    stop_ids = eos_token_ids(model, tokenizer)
     failures: list[BaseException] = []
 
     def generate() -> None:
         try:
             with torch.inference_mode():
-                model.generate(
-                    input_ids=ids,
-                    attention_mask=torch.ones_like(ids),
-                    streamer=streamer,
-                    stopping_criteria=StoppingCriteriaList([_StopWhenAsked()]),
-                    **decoding,
+                streamer.put(ids)  # the prompt, which skip_prompt leaves out
+                decode(
+                    model,
+                    ids,
+                    torch.ones_like(ids),
+                    settings,
+                    stop_ids,
+                    on_tokens=streamer.put,
+                    should_stop=stop.is_set,
                 )
         except BaseException as error:  # reported by the consuming thread
             failures.append(error)
-            streamer.end()  # unblock the consumer
+        finally:
+            streamer.end()  # flushes the last words, or unblocks the consumer after an error
 
     worker = threading.Thread(target=generate, name="chat-generate", daemon=True)
     worker.start()

@@ -10,6 +10,7 @@ import torch
 
 from llm_finetune.pipelines.evaluation import nodes, perplexity, plots, report_html, summary
 from llm_finetune.pipelines.evaluation.probes import probe_prompts
+from tests.conftest import record_decoded_prompts
 
 IGNORE = perplexity.IGNORE_INDEX
 TEMPLATE = "### Question:\n{question}\n### Answer:\n{answer}"
@@ -166,18 +167,9 @@ def test_evaluate_model_generates_once_for_questions_and_probes(tiny_model, tiny
 
 
 def prompts_given_to(model, tokenizer, monkeypatch) -> list[str]:
-    """Records the prompt text of every row the model's ``generate`` is given (padding dropped);
-    the real generate runs."""
-    given: list[str] = []
-    generate = model.generate
-
-    def recording_generate(*args, **kwargs):
-        for ids, mask in zip(kwargs["input_ids"], kwargs["attention_mask"], strict=True):
-            given.append(tokenizer.decode(ids[mask.bool()]))
-        return generate(*args, **kwargs)
-
-    monkeypatch.setattr(model, "generate", recording_generate)
-    return given
+    """Records the prompt text of every row the model is asked to answer (padding dropped); the
+    real decoding runs."""
+    return record_decoded_prompts(model, monkeypatch, tokenizer)
 
 
 def test_each_model_is_evaluated_in_the_prompt_format_it_was_saved_with(
