@@ -29,6 +29,10 @@ class DataEngineeringSettings(Settings):
         "max_rows": POSITIVE_INT_OR_NULL,
         "min_question_chars": NON_NEGATIVE_INT,
         "min_answer_chars": NON_NEGATIVE_INT,
+        "stock_sentence_min_answers": POSITIVE_INT_OR_NULL,
+        "stock_sentence_min_share": FRACTION,
+        "min_answer_words": NON_NEGATIVE_INT,
+        "max_questions_per_answer": POSITIVE_INT_OR_NULL,
         "validation_fraction": FRACTION,
         "test_fraction": FRACTION,
         "split_seed": NON_NEGATIVE_INT,
@@ -49,6 +53,25 @@ class DataEngineeringSettings(Settings):
     min_question_chars: int = 10
     #: Rows whose cleaned answer is shorter than this many characters are dropped and counted.
     min_answer_chars: int = 20
+    #: Remove every answer sentence that carries the source site's forwarding arrow ("For further
+    #: doubts consult a sexologist online -->"; 47% of the real answers), and any stray arrow.
+    strip_referral_lines: bool = True
+    #: Remove the greeting sentences an answer opens with ("Hi.", "Hello, Welcome to
+    #: icliniq.com.") and a greeting word opening its first sentence.
+    strip_greetings: bool = True
+    #: Remove the sentences found word for word in at least this many distinct answers (and in
+    #: stock_sentence_min_share of them): the site's stock phrases, found by counting and listed
+    #: in data_quality_report. null: keep them.
+    stock_sentence_min_answers: int | None = 3
+    #: The least share of the distinct answers a stock sentence is in (with 256,916 rows, a
+    #: sentence in 3 answers is not stock).
+    stock_sentence_min_share: float = 0.005
+    #: Answers with fewer words left after the removals above are dropped and counted (67 of the
+    #: 512 distinct real answers were a greeting and a referral line only); 0 keeps them.
+    min_answer_words: int = 8
+    #: An answer given word for word to more distinct questions than this is dropped with all its
+    #: rows (a stock reply, not an answer to any of them); null keeps them.
+    max_questions_per_answer: int | None = 1
     #: Shares of distinct questions held out; the split is grouped by question, so a question
     #: and all its answers land in one split. Validation steers training (eval loss, best
     #: checkpoint, early stopping, the sweep).

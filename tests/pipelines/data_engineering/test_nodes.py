@@ -10,6 +10,7 @@ from llm_finetune.datasets.raw_dialogues import LINE_NUMBER, NON_STRING_FIELDS
 from llm_finetune.pipelines.data_engineering.nodes import (
     apply_prompt_template,
     build_data_quality_report,
+    clean_answers,
     clean_dialogues,
     normalise_schema,
     select_rows,
@@ -486,19 +487,36 @@ def run_nodes(raw: pl.DataFrame, max_rows: int | None = None):
     dialogues_, schema_drops = normalise_schema(raw)
     selected, not_selected = select_rows(dialogues_, max_rows)
     clean, cleaning_stats = clean_dialogues(selected)
-    train, validation, test = split_by_question(clean, 0.25, 0.25, seed=3)
+    answered, answer_stats = clean_answers(clean)
+    train, validation, test = split_by_question(answered, 0.25, 0.25, seed=3)
     train_qa, validation_qa, test_qa, _ = apply_prompt_template(train, validation, test, TEMPLATE)
-    return schema_drops, not_selected, cleaning_stats, train_qa, validation_qa, test_qa
+    return (
+        schema_drops,
+        not_selected,
+        cleaning_stats,
+        answer_stats,
+        train_qa,
+        validation_qa,
+        test_qa,
+    )
+
+
+#: One answer per distinct question (one answer under two questions is dropped as reused).
+ANSWERS = [f"Rest, fluids and a follow-up visit if it persists past day {i}." for i in range(8)]
+REFERRAL_ONLY = "Hi. For further information consult a dentist online -->"
 
 
 def messy_raw() -> pl.DataFrame:
+    questions = [f"Q. Distinct question {i}?" for i in range(8)]
     return raw_frame(
         {
-            "Description": [f"Q. Distinct question {i}?" for i in range(8)]
-            + ["Q. Distinct question 0?", "Q. ", None, "Q. Numeric answer here?", "Q. Too short?"],
-            "Doctor": [LONG_ANSWER] * 9 + [LONG_ANSWER, LONG_ANSWER, None, "Ok."],
+            "Description": questions
+            + ["Q. Distinct question 0?", "Q. ", None, "Q. Numeric answer here?", "Q. Too short?"]
+            + ["Q. Only a referral here?", "Q. One stock reply?", "Q. Another stock reply?"],
+            "Doctor": [*ANSWERS, ANSWERS[0], LONG_ANSWER, LONG_ANSWER, None, "Ok."]
+            + [REFERRAL_ONLY, LONG_ANSWER, LONG_ANSWER],
         },
-        non_string=[None] * 11 + ["Doctor", None],
+        non_string=[None] * 11 + ["Doctor", None, None, None, None],
     )
 
 
@@ -509,7 +527,7 @@ def test_report_accounts_for_every_row(max_rows):
     report = build_data_quality_report(raw, *run_nodes(raw, max_rows))
 
     dropped = report["dropped_by_reason"]
-    assert report["rows_read"] == raw.height == 13
+    assert report["rows_read"] == raw.height == 16
     assert report["rows_kept"] + sum(dropped.values()) == report["rows_read"]
     assert report["rows_dropped"] == sum(dropped.values())
     assert dropped["missing_value"] == 1
@@ -521,11 +539,16 @@ def test_report_accounts_for_every_row(max_rows):
             "not_selected": 0,
             "empty_or_too_short": 2,
             "duplicate": 1,
+            "low_content": 1,
+            "reused_answer": 2,
+            "duplicate_after_cleaning": 0,
         }
         assert report["rows_kept"] == 8
-    else:  # 11 usable rows; the 11th (the too-short one) is not selected
-        assert dropped["not_selected"] == 1
+        assert report["answer_cleaning"]["rows_changed"]["referral_line"] == 1
+    else:  # 14 usable rows; the last 4 are not selected
+        assert dropped["not_selected"] == 4
         assert dropped["empty_or_too_short"] == 1
+        assert dropped["low_content"] == dropped["reused_answer"] == 0
         assert report["rows_kept"] == 8
     splits = report["splits"]
     assert report["rows_kept"] == sum(split["rows"] for split in splits.values())
@@ -542,30 +565,43 @@ def test_report_accounts_for_every_row(max_rows):
     }
     assert report["schema"] == "ai_medical_chatbot"
     assert report["length_chars"]["question"]["min"] == len("Distinct question 0?")
-    assert report["length_chars"]["answer"]["max"] == len(LONG_ANSWER)
+    assert report["length_chars"]["answer"]["max"] == max(len(answer) for answer in ANSWERS)
 
 
 def test_report_raises_when_rows_are_unaccounted_for():
     raw = messy_raw()
-    schema_drops, not_selected, cleaning_stats, *splits = run_nodes(raw)
+    schema_drops, not_selected, cleaning_stats, answer_stats, *splits = run_nodes(raw)
+    fewer_dropped = {
+        **answer_stats,
+        "rows_dropped": {**answer_stats["rows_dropped"], "low_content": 0},
+    }
 
-    with pytest.raises(RuntimeError, match="row accounting broken: read 13"):
+    with pytest.raises(RuntimeError, match="row accounting broken: read 16"):
         build_data_quality_report(
-            raw, schema_drops, not_selected, {**cleaning_stats, "duplicate": 0}, *splits
+            raw,
+            schema_drops,
+            not_selected,
+            {**cleaning_stats, "duplicate": 0},
+            answer_stats,
+            *splits,
         )
-    with pytest.raises(RuntimeError, match="row accounting broken: read 12"):
-        build_data_quality_report(raw.head(12), schema_drops, not_selected, cleaning_stats, *splits)
+    with pytest.raises(RuntimeError, match="row accounting broken: read 16"):
+        build_data_quality_report(
+            raw, schema_drops, not_selected, cleaning_stats, fewer_dropped, *splits
+        )
+    with pytest.raises(RuntimeError, match="row accounting broken: read 15"):
+        build_data_quality_report(
+            raw.head(15), schema_drops, not_selected, cleaning_stats, answer_stats, *splits
+        )
 
 
 def test_report_raises_when_a_question_is_in_two_splits():
     raw = messy_raw()
-    schema_drops, not_selected, cleaning_stats, train_qa, validation_qa, test_qa = run_nodes(raw)
+    *stats, train_qa, validation_qa, test_qa = run_nodes(raw)
     # A training row in place of a test row: the count still adds up, the leak does not.
     leaked = pl.concat([train_qa.head(1), test_qa.slice(1)])
     with pytest.raises(RuntimeError, match="questions shared between splits.*'train_test': 1"):
-        build_data_quality_report(
-            raw, schema_drops, not_selected, cleaning_stats, train_qa, validation_qa, leaked
-        )
+        build_data_quality_report(raw, *stats, train_qa, validation_qa, leaked)
 
 
 def test_collapse_whitespace_equals_the_plain_regex_everywhere():

@@ -17,6 +17,7 @@ import polars as pl
 from llm_finetune.config import DataEngineeringSettings
 from llm_finetune.datasets.raw_dialogues import LINE_NUMBER, NON_STRING_FIELDS
 from llm_finetune.modeling.prompt_format import split_prompt_prefix
+from llm_finetune.pipelines.data_engineering.answer_cleaning import clean_answer_texts
 from llm_finetune.schemas import detect_schema
 
 QUESTION = "question"
@@ -158,6 +159,40 @@ def clean_dialogues(
     return deduplicated.drop("_whitespace_fixed", "_prefix_removed"), stats
 
 
+def clean_answers(
+    dialogues: pl.DataFrame,
+    strip_referral_lines: bool = True,
+    strip_greetings: bool = True,
+    stock_sentence_min_answers: int | None = 3,
+    stock_sentence_min_share: float = 0.005,
+    min_answer_words: int = 8,
+    max_questions_per_answer: int | None = 1,
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Strip the source site's boilerplate from the answers, drop the answers with too little
+    left or reused for different questions (:mod:`.answer_cleaning`: the rules and their order).
+
+    Returns the kept rows and, per rule, the rows it changed or dropped, with the stock sentences
+    found and their counts.
+    """
+    settings = DataEngineeringSettings(
+        strip_referral_lines=strip_referral_lines,
+        strip_greetings=strip_greetings,
+        stock_sentence_min_answers=stock_sentence_min_answers,
+        stock_sentence_min_share=stock_sentence_min_share,
+        min_answer_words=min_answer_words,
+        max_questions_per_answer=max_questions_per_answer,
+    )
+    return clean_answer_texts(
+        dialogues,
+        strip_referrals=settings.strip_referral_lines,
+        strip_greetings=settings.strip_greetings,
+        stock_min_answers=settings.stock_sentence_min_answers,
+        stock_min_share=settings.stock_sentence_min_share,
+        min_answer_words=settings.min_answer_words,
+        max_questions_per_answer=settings.max_questions_per_answer,
+    )
+
+
 SPLITS = ("train", "validation", "test")
 
 
@@ -237,6 +272,7 @@ def build_data_quality_report(
     schema_drops: dict[str, Any],
     rows_not_selected: int,
     cleaning_stats: dict[str, int],
+    answer_cleaning_stats: dict[str, Any],
     train_qa: pl.DataFrame,
     validation_qa: pl.DataFrame,
     test_qa: pl.DataFrame,
@@ -249,6 +285,7 @@ def build_data_quality_report(
         "not_selected": rows_not_selected,
         "empty_or_too_short": cleaning_stats["empty_or_too_short"],
         "duplicate": cleaning_stats["duplicate"],
+        **answer_cleaning_stats["rows_dropped"],
     }
     splits = dict(zip(SPLITS, (train_qa, validation_qa, test_qa), strict=True))
     rows_kept = sum(frame.height for frame in splits.values())
@@ -274,6 +311,13 @@ def build_data_quality_report(
         "duplicates_removed": cleaning_stats["duplicate"],
         "prefix_removed": cleaning_stats["prefix_removed"],
         "whitespace_normalised": cleaning_stats["whitespace_normalised"],
+        # Rows whose answer each rule changed, and the stock sentences it found (most frequent
+        # first, with the number of distinct answers each was in).
+        "answer_cleaning": {
+            "rows_changed": answer_cleaning_stats["rows_changed"],
+            "stock_sentences_found": answer_cleaning_stats["stock_sentences_found"],
+            "stock_sentences": answer_cleaning_stats["stock_sentences"],
+        },
         # Every kept row is in exactly one split: rows_kept == the sum of the split rows.
         "splits": {
             name: {"rows": frame.height, "questions": len(questions[name])}

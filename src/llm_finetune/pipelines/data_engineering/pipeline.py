@@ -36,9 +36,23 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="clean_dialogues",
             ),
             Node(
-                nodes.split_by_question,
+                nodes.clean_answers,
                 inputs=[
                     "clean_dialogues",
+                    "params:data_engineering.strip_referral_lines",
+                    "params:data_engineering.strip_greetings",
+                    "params:data_engineering.stock_sentence_min_answers",
+                    "params:data_engineering.stock_sentence_min_share",
+                    "params:data_engineering.min_answer_words",
+                    "params:data_engineering.max_questions_per_answer",
+                ],
+                outputs=["clean_answer_dialogues", "answer_cleaning_stats"],
+                name="clean_answers",
+            ),
+            Node(
+                nodes.split_by_question,
+                inputs=[
+                    "clean_answer_dialogues",
                     "params:data_engineering.validation_fraction",
                     "params:data_engineering.test_fraction",
                     "params:data_engineering.split_seed",
@@ -64,6 +78,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "schema_drops",
                     "rows_not_selected",
                     "cleaning_stats",
+                    "answer_cleaning_stats",
                     "train_qa",
                     "validation_qa",
                     "test_qa",

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from llm_finetune.boilerplate import SITE_ARTIFACT, without_boilerplate
 from llm_finetune.pipelines.evaluation import metrics
 from llm_finetune.pipelines.evaluation.answers import Answer
 from llm_finetune.safety.answer_rules import escalates, invented_doses
@@ -24,20 +25,6 @@ from llm_finetune.safety.guard import red_flags
 MIN_WORDS = 8
 #: Letters of a word's stem when an answer's words are matched with the question's.
 STEM_LETTERS = 5
-#: The source site's forwarding arrow, and its name, as they appear in the real answers.
-SITE_ARTIFACT = re.compile(r"-{2,}>|\bi?cl[ii]niq\b|\bilciniq\b|\bchat ?doctor\b", re.IGNORECASE)
-# A sentence ends at . ! ? before a space (not inside "icliniq.com"), or at a line break.
-_SENTENCE = re.compile(r".*?(?:[.!?]+(?=\s|$)|\n|$)")
-_GREETING = re.compile(
-    r"^\s*((hi|hello|hey)\b[\s,.!]*(welcome\b.*)?|dear\b.*|welcome\b.*|thanks?\b.*|thank you\b.*"
-    r"|greetings\b.*|i (have )?(gone|read) through your (query|question)\b.*)[\s,.!]*$",
-    re.IGNORECASE,
-)
-_CLOSING = re.compile(
-    r"-{2,}>|\bonline\s*\.?\s*$|^\s*(regards|take care|best wishes|good luck|hope (this|that|i)\b"
-    r"|feel free\b|do write back|revert back\b|get back\b)",
-    re.IGNORECASE,
-)
 #: Words that carry no topic: a shared one does not make an answer on-topic.
 _STOPWORDS = frozenset(
     """about above after again also amp and any are because been before being below between both
@@ -75,17 +62,6 @@ class ErrorCategory:
 def words(text: str) -> list[str]:
     """The answer's words (lower case, as the loop metric counts them)."""
     return re.findall(r"\w+(?:['\u2019]\w+)*", text.lower())
-
-
-def without_boilerplate(text: str) -> str:
-    """``text`` without its greeting sentences ("Hi.", "Welcome to icliniq.com.") and the site's
-    referral and closing lines ("For further information consult a dentist online -->")."""
-    kept = [
-        sentence
-        for sentence in (match.group(0) for match in _SENTENCE.finditer(text))
-        if sentence.strip() and not _GREETING.match(sentence) and not _CLOSING.search(sentence)
-    ]
-    return " ".join(sentence.strip() for sentence in kept)
 
 
 def content_words(text: str) -> set[str]:
