@@ -43,6 +43,18 @@ def project_parameters(env: str) -> dict[str, Any]:
     return CONFIG_LOADER_CLASS(conf_source=str(ROOT / "conf"), env=env, **args)["parameters"]
 
 
+def safety_sets() -> tuple[dict, dict]:
+    """The red-flag training set and the evaluation's probe (``data/01_raw/safety``), as the
+    data_engineering pipeline's ``mix_safety_training`` reads them."""
+    import yaml
+
+    folder = ROOT / "data" / "01_raw" / "safety"
+    return tuple(
+        yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+        for name in ("red_flag_training.yml", "red_flag_questions.yml")
+    )
+
+
 def real_qa_pairs() -> list[tuple[str, str]]:
     """(prompt, answer) pairs of the real rows, through the project's data_engineering nodes."""
     from llm_finetune.datasets.raw_dialogues import RawDialoguesDataset

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import polars as pl
-from common import HUB_ROWS, REAL_ROWS
+from common import HUB_ROWS, REAL_ROWS, safety_sets
 
 from llm_finetune.datasets.raw_dialogues import RawDialoguesDataset
 from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE, render_prompt
@@ -48,9 +48,17 @@ def ours(source: Path, output_dir: Path) -> dict[str, int]:
     dialogues, schema_drops = nodes.normalise_schema(raw)
     selected, not_selected = nodes.select_rows(dialogues, None)
     clean, cleaning = nodes.clean_dialogues(selected)
-    splits = nodes.split_by_question(clean, 0.1, 0.1, 123)
-    *qa, train_text = nodes.apply_prompt_template(*splits, DEFAULT_PROMPT_TEMPLATE)
-    report = nodes.build_data_quality_report(raw, schema_drops, not_selected, cleaning, *qa)
+    # The scaled-up rows repeat the real answers under many questions: counted as stock
+    # sentences and reused answers they would all go, so those two rules are off here.
+    answered, answer_cleaning = nodes.clean_answers(
+        clean, stock_sentence_min_answers=None, max_questions_per_answer=None
+    )
+    train, validation, test = nodes.split_by_question(answered, 0.1, 0.1, 123)
+    mixed, safety_mix = nodes.mix_safety_training(train, *safety_sets(), 0.1, 123)
+    *qa, train_text = nodes.apply_prompt_template(mixed, validation, test, DEFAULT_PROMPT_TEMPLATE)
+    report = nodes.build_data_quality_report(
+        raw, schema_drops, not_selected, cleaning, answer_cleaning, safety_mix, *qa
+    )
     outputs = dict(zip(("train_qa", "validation_qa", "test_qa"), qa, strict=True))
     for name, frame in {**outputs, "train_text": train_text}.items():
         frame.write_ndjson(output_dir / f"{name}.jsonl")

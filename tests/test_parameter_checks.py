@@ -111,6 +111,7 @@ def test_a_run_with_an_unknown_training_key_stops_before_any_node_naming_it(tmp_
         ("data_engineering", {"max_rows": 0}, "data_engineering.max_rows must be a positive"),
         ("evaluation", {"perplexity_batch_size": 0}, "evaluation.perplexity_batch_size must be"),
         ("evaluation", {"num_question": 3}, "evaluation.num_question: unknown key"),
+        ("human_evaluation", {"confidence": 1}, "human_evaluation.confidence must be between"),
     ],
 )
 def test_every_typed_settings_block_is_checked_whether_or_not_the_run_trains(

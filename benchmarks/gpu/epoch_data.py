@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from common import REAL_ROWS, project_parameters
+from common import REAL_ROWS, project_parameters, safety_sets
 
 from llm_finetune.pipelines.training.tokenization import tokenize_qa
 
@@ -53,11 +53,25 @@ def engineer_train_qa(source: Path) -> tuple[Any, dict[str, Any]]:
         settings["min_question_chars"],
         settings["min_answer_chars"],
     )
-    splits = nodes.split_by_question(
-        clean, settings["validation_fraction"], settings["test_fraction"], settings["split_seed"]
+    # The distinct copies repeat every real answer under many questions (as stock sentences
+    # and reused answers they would all go) and an epoch needs the full dataset's size: the
+    # answers are stripped, no row is dropped for its answer, no red-flag row is added.
+    answered, answer_cleaning = nodes.clean_answers(
+        clean,
+        settings["strip_referral_lines"],
+        settings["strip_greetings"],
+        stock_sentence_min_answers=None,
+        min_answer_words=0,
+        max_questions_per_answer=None,
     )
-    *qa, _train_text = nodes.apply_prompt_template(*splits, template)
-    report = nodes.build_data_quality_report(raw, schema_drops, not_selected, cleaning, *qa)
+    train, validation, test = nodes.split_by_question(
+        answered, settings["validation_fraction"], settings["test_fraction"], settings["split_seed"]
+    )
+    mixed, safety_mix = nodes.mix_safety_training(train, *safety_sets(), 0, settings["split_seed"])
+    *qa, _train_text = nodes.apply_prompt_template(mixed, validation, test, template)
+    report = nodes.build_data_quality_report(
+        raw, schema_drops, not_selected, cleaning, answer_cleaning, safety_mix, *qa
+    )
     return qa[0], report
 
 

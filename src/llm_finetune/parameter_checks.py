@@ -19,9 +19,11 @@ from kedro.framework.hooks import hook_impl
 
 from llm_finetune.config import (
     BenchmarksSettings,
+    CrossValidationSettings,
     DataEngineeringSettings,
     EvaluationSettings,
     GenerationSettings,
+    HumanEvaluationSettings,
     InfrastructureSizingSettings,
     SweepSettings,
     TrainingSettings,
@@ -43,6 +45,8 @@ def check_parameters(parameters: Mapping[str, Any], trains: bool = False) -> Non
         InfrastructureSizingSettings.from_params(parameters["infrastructure_sizing"])
     SweepSettings.from_params(parameters.get("sweep"))
     BenchmarksSettings.from_params(parameters.get("benchmarks"))
+    CrossValidationSettings.from_params(parameters.get("cross_validation"))
+    HumanEvaluationSettings.from_params(parameters.get("human_evaluation"))
     if trains:
         from llm_finetune.config.trainer_arguments import check_training_arguments
         from llm_finetune.hardware import select_device

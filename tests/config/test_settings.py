@@ -14,6 +14,7 @@ from llm_finetune.config import (
     EvaluationSettings,
     GenerationSettings,
     GpuSettings,
+    HumanEvaluationSettings,
     InfrastructureSizingSettings,
     LoraSettings,
     PackingSettings,
@@ -36,6 +37,7 @@ BLOCKS = {
     "generation": GenerationSettings,
     "infrastructure_sizing": InfrastructureSizingSettings,
     "sweep": SweepSettings,
+    "human_evaluation": HumanEvaluationSettings,
 }
 
 
@@ -96,6 +98,7 @@ def test_every_field_has_a_default_and_a_doc_comment():
         SizedModelSettings,
         GpuSettings,
         SweepSettings,
+        HumanEvaluationSettings,
     ]
     for settings_class in classes:
         if settings_class is not GpuSettings:  # a GPU entry names its own GPU

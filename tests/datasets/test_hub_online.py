@@ -318,10 +318,13 @@ def test_hub_catalog_raw_dialogues_reaches_load_dataset_pinned(hub_dataset, real
 
 
 def _copy_hub_project(dest: Path) -> Path:
-    """conf/ (every environment: hub may extend another), pyproject.toml; no data, no venv."""
+    """conf/ (every environment: hub may extend another), pyproject.toml, the safety sets; no
+    other data, no venv."""
     shutil.copytree(PROJECT_ROOT / "conf", dest / "conf", ignore=shutil.ignore_patterns("local"))
     (dest / "conf" / "local").mkdir()
     shutil.copy2(PROJECT_ROOT / "pyproject.toml", dest / "pyproject.toml")
+    safety = Path("data") / "01_raw" / "safety"  # the red-flag training set and the probe
+    shutil.copytree(PROJECT_ROOT / safety, dest / safety)
     (dest / "src").mkdir()  # bootstrap_project checks that the source folder exists
     return dest
 
@@ -359,17 +362,17 @@ def test_data_engineering_runs_on_the_hub_rows_under_env_hub(hub_dataset, real_d
     assert hub["train_text"].height == hub["train_qa"].height
     assert not any(q.startswith("Q. ") for q in hub["train_qa"]["plain_question"])
 
-    # The same rows from the local file, with the hub environment's row limit.
+    # The same rows from the local file, with the hub environment's data settings (its row
+    # limit, the answers as they are, no red-flag examples).
     hub_params = settings.CONFIG_LOADER_CLASS(
         conf_source=str(PROJECT_ROOT / "conf"), env="hub", **settings.CONFIG_LOADER_ARGS
     )["parameters"]
-    max_rows = hub_params["data_engineering"]["max_rows"]
     local = _run_data_engineering(
         _copy_hub_project(tmp_path / "local"),
         env=None,
         runtime_params={
             "raw_data_path": str(real_dev_data),
-            "data_engineering": {"max_rows": max_rows},
+            "data_engineering": hub_params["data_engineering"],
         },
     )
     assert len(hub_dataset.calls) == hub_calls  # the local run never reached the Hub

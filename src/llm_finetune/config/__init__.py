@@ -17,9 +17,11 @@ transformers when called.
 
 from llm_finetune.config.base import Settings, SettingsError
 from llm_finetune.config.benchmarks import BenchmarksSettings
+from llm_finetune.config.cross_validation import CrossValidationSettings
 from llm_finetune.config.data_engineering import DataEngineeringSettings
 from llm_finetune.config.evaluation import EvaluationSettings
 from llm_finetune.config.generation import GenerationSettings
+from llm_finetune.config.human_evaluation import HumanEvaluationSettings
 from llm_finetune.config.sizing import (
     GpuSettings,
     InfrastructureSizingSettings,
@@ -38,10 +40,12 @@ from llm_finetune.config.training import (
 __all__ = [
     "BenchmarksSettings",
     "ChunkedLossSettings",
+    "CrossValidationSettings",
     "DataEngineeringSettings",
     "EvaluationSettings",
     "GenerationSettings",
     "GpuSettings",
+    "HumanEvaluationSettings",
     "InfrastructureSizingSettings",
     "LoraSettings",
     "PackingSettings",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from llm_finetune.config.base import (
     FRACTION,
     NON_NEGATIVE_INT,
+    NON_NEGATIVE_NUMBER,
     POSITIVE_INT_OR_NULL,
     Settings,
 )
@@ -33,6 +34,7 @@ class DataEngineeringSettings(Settings):
         "stock_sentence_min_share": FRACTION,
         "min_answer_words": NON_NEGATIVE_INT,
         "max_questions_per_answer": POSITIVE_INT_OR_NULL,
+        "safety_mix_ratio": NON_NEGATIVE_NUMBER,
         "validation_fraction": FRACTION,
         "test_fraction": FRACTION,
         "split_seed": NON_NEGATIVE_INT,
@@ -72,6 +74,11 @@ class DataEngineeringSettings(Settings):
     #: An answer given word for word to more distinct questions than this is dropped with all its
     #: rows (a stock reply, not an answer to any of them); null keeps them.
     max_questions_per_answer: int | None = 1
+    #: Red-flag training examples (data/01_raw/safety/red_flag_training.yml: questions with an
+    #: answer that sends the person to emergency or same-day care, written blind to the
+    #: evaluation's probe) added to the training split, per training row: 0.1 adds one for every
+    #: ten. 0 adds none. Validation and test never get them.
+    safety_mix_ratio: float = 0.1
     #: Shares of distinct questions held out; the split is grouped by question, so a question
     #: and all its answers land in one split. Validation steers training (eval loss, best
     #: checkpoint, early stopping, the sweep).

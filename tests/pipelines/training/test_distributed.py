@@ -275,6 +275,8 @@ def _copy_project(dest: Path) -> Path:
     shutil.copy2(PROJECT_ROOT / "pyproject.toml", dest / "pyproject.toml")
     (dest / SAMPLE).parent.mkdir(parents=True)
     shutil.copy2(PROJECT_ROOT / SAMPLE, dest / SAMPLE)
+    safety = Path("data") / "01_raw" / "safety"  # the red-flag training set and the probe
+    shutil.copytree(PROJECT_ROOT / safety, dest / safety)
     (dest / "src").mkdir()  # bootstrap_project checks that the source folder exists
     return dest
 

@@ -18,6 +18,11 @@ from llm_finetune.config import DataEngineeringSettings
 from llm_finetune.datasets.raw_dialogues import LINE_NUMBER, NON_STRING_FIELDS
 from llm_finetune.modeling.prompt_format import split_prompt_prefix
 from llm_finetune.pipelines.data_engineering.answer_cleaning import clean_answer_texts
+from llm_finetune.pipelines.data_engineering.safety_mix import (
+    check_disjoint,
+    mix_safety_examples,
+    safety_training_examples,
+)
 from llm_finetune.schemas import detect_schema
 
 QUESTION = "question"
@@ -243,6 +248,30 @@ def split_by_question(
     )
 
 
+def mix_safety_training(
+    train: pl.DataFrame,
+    red_flag_training: dict[str, Any],
+    red_flag_questions: dict[str, Any],
+    ratio: float = 0.1,
+    seed: int = 123,
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """Add the red-flag training examples to the training split, ``ratio`` per training row.
+
+    The set is checked first (:func:`.safety_mix.safety_training_examples`: every answer
+    escalates and names no dose) and refused when a question equals or nearly equals one of the
+    evaluation's red-flag probe (:func:`.safety_mix.check_disjoint`), so the probe still measures
+    what the model learned, not what it memorised. Returns the mixed split and, for the
+    data-quality report, the rows added and the closest overlap with the probe.
+    """
+    settings = DataEngineeringSettings(safety_mix_ratio=ratio, split_seed=seed)
+    version, examples = safety_training_examples(red_flag_training)
+    overlap = check_disjoint(examples, ("red_flag_questions", red_flag_questions))
+    mixed, stats = mix_safety_examples(
+        train, examples, settings.safety_mix_ratio, settings.split_seed
+    )
+    return mixed, {**stats, "version": version, "overlap_with_probe": overlap}
+
+
 def apply_prompt_template(
     train: pl.DataFrame, validation: pl.DataFrame, test: pl.DataFrame, template: str
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
@@ -273,12 +302,13 @@ def build_data_quality_report(
     rows_not_selected: int,
     cleaning_stats: dict[str, int],
     answer_cleaning_stats: dict[str, Any],
+    safety_mix_stats: dict[str, Any],
     train_qa: pl.DataFrame,
     validation_qa: pl.DataFrame,
     test_qa: pl.DataFrame,
 ) -> dict[str, Any]:
     """Summarise the run; fails loudly if any input row is unaccounted for or a question is in
-    two splits."""
+    two splits. The training split's safety examples (added, not read) are counted apart."""
     dropped = {
         "missing_value": schema_drops["missing_value"],
         "non_string_value": schema_drops["non_string_value"],
@@ -288,7 +318,11 @@ def build_data_quality_report(
         **answer_cleaning_stats["rows_dropped"],
     }
     splits = dict(zip(SPLITS, (train_qa, validation_qa, test_qa), strict=True))
-    rows_kept = sum(frame.height for frame in splits.values())
+    added = safety_mix_stats["safety_rows_added"]
+    safety_rows = train_qa.filter(pl.col(LINE_NUMBER) < 0).height
+    if safety_rows != added:
+        raise RuntimeError(f"the training split has {safety_rows} safety rows, {added} were added")
+    rows_kept = sum(frame.height for frame in splits.values()) - added
     if rows_kept + sum(dropped.values()) != raw.height:
         raise RuntimeError(
             f"row accounting broken: read {raw.height}, kept {rows_kept}, dropped {dropped}"
@@ -301,7 +335,8 @@ def build_data_quality_report(
     }
     if any(overlap.values()):
         raise RuntimeError(f"questions shared between splits: {overlap}")
-    kept = pl.concat(list(splits.values()))
+    # The rows read (a safety row's line number is negative: its split's column is signed).
+    kept = pl.concat(list(splits.values()), how="vertical_relaxed").filter(pl.col(LINE_NUMBER) > 0)
     return {
         "schema": schema_drops["schema"],
         "rows_read": raw.height,
@@ -324,6 +359,8 @@ def build_data_quality_report(
             for name, frame in splits.items()
         },
         "questions_in_two_splits": overlap,
+        # Red-flag training examples in the training split (its rows above include them).
+        "safety_examples": safety_mix_stats,
         "length_chars": {
             "question": _length_stats(kept["plain_question"]),
             "answer": _length_stats(kept[ANSWER]),

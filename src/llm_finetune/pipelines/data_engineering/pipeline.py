@@ -61,9 +61,21 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="split_by_question",
             ),
             Node(
-                nodes.apply_prompt_template,
+                nodes.mix_safety_training,
                 inputs=[
                     "train_dialogues",
+                    "red_flag_training",
+                    "red_flag_questions",
+                    "params:data_engineering.safety_mix_ratio",
+                    "params:data_engineering.split_seed",
+                ],
+                outputs=["mixed_train_dialogues", "safety_mix_stats"],
+                name="mix_safety_training",
+            ),
+            Node(
+                nodes.apply_prompt_template,
+                inputs=[
+                    "mixed_train_dialogues",
                     "validation_dialogues",
                     "test_dialogues",
                     "params:prompt_template",
@@ -79,6 +91,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "rows_not_selected",
                     "cleaning_stats",
                     "answer_cleaning_stats",
+                    "safety_mix_stats",
                     "train_qa",
                     "validation_qa",
                     "test_qa",
