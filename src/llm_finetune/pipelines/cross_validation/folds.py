@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,6 @@ from llm_finetune.config.cross_validation import (
 from llm_finetune.pipelines.sweep.grid import OPEN_SECTIONS, apply_overrides, flatten
 
 CV_NAMESPACE = CROSS_VALIDATION
-_PROJECT_ROOT = Path(__file__).resolve().parents[4]
 
 
 def fold_name(index: int) -> str:
@@ -118,22 +116,6 @@ def configured_cross_validation(
     run's own (``llm_finetune.run_parameters``; ``--env`` and ``--params`` choose them), else the
     configuration files of the project found from the working directory, environment ``env`` or
     ``$KEDRO_ENV`` (else ``local``), merged over ``base``."""
-    from kedro.framework.project import settings
-    from kedro.utils import find_kedro_project
-
     from llm_finetune import run_parameters
 
-    project = Path(project_path) if project_path else find_kedro_project(Path.cwd())
-    project = Path(project or _PROJECT_ROOT)
-    parameters = run_parameters.current() if project_path is None and env is None else None
-    if parameters is None:
-        loader = settings.CONFIG_LOADER_CLASS(
-            conf_source=str(project / settings.CONF_SOURCE),
-            env=env or os.environ.get("KEDRO_ENV") or None,
-            **settings.CONFIG_LOADER_ARGS,
-        )
-        parameters = loader["parameters"]
-    block = parameters.get(CROSS_VALIDATION)
-    if not isinstance(block, Mapping):
-        raise ValueError(f"no cross_validation parameters under {project / settings.CONF_SOURCE}")
-    return block
+    return run_parameters.parameter_block(CROSS_VALIDATION, project_path, env)

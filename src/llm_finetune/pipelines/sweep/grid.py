@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,7 +34,6 @@ SWEEP_NAMESPACE = "sweep"
 #: ``training`` sections where a swept key need not exist yet (any ``TrainingArguments`` field).
 OPEN_SECTIONS = (("trainer",),)
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
-_PROJECT_ROOT = Path(__file__).resolve().parents[4]
 
 
 @dataclass(frozen=True)
@@ -202,22 +200,6 @@ def configured_sweep(project_path: str | Path | None = None, env: str | None = N
     configuration files: the project found from the working directory (else this package's
     project), environment ``env`` or ``$KEDRO_ENV`` (else ``local``), merged over ``base``.
     """
-    from kedro.framework.project import settings
-    from kedro.utils import find_kedro_project
-
     from llm_finetune import run_parameters
 
-    project = Path(project_path) if project_path else find_kedro_project(Path.cwd())
-    project = Path(project or _PROJECT_ROOT)
-    parameters = run_parameters.current() if project_path is None and env is None else None
-    if parameters is None:
-        loader = settings.CONFIG_LOADER_CLASS(
-            conf_source=str(project / settings.CONF_SOURCE),
-            env=env or os.environ.get("KEDRO_ENV") or None,
-            **settings.CONFIG_LOADER_ARGS,
-        )
-        parameters = loader["parameters"]
-    sweep = parameters.get(SWEEP_NAMESPACE)
-    if not isinstance(sweep, Mapping):
-        raise ValueError(f"no sweep parameters under {project / settings.CONF_SOURCE}")
-    return sweep
+    return run_parameters.parameter_block(SWEEP_NAMESPACE, project_path, env)
