@@ -13,7 +13,11 @@ from llm_finetune.chat.history import Turn
 from llm_finetune.chat.options import ChatOptions
 from llm_finetune.chat.prompt import ChatPrompt, build_prompt, context_tokens
 from llm_finetune.generation import stream_answer
-from llm_finetune.modeling.prompt_format import DEFAULT_PROMPT_TEMPLATE, prompt_prefix
+from llm_finetune.modeling.prompt_format import (
+    DEFAULT_PROMPT_TEMPLATE,
+    PromptFormat,
+    prompt_prefix,
+)
 
 
 @dataclass
@@ -26,6 +30,9 @@ class ChatModel:
     options: ChatOptions = field(default_factory=ChatOptions)
     context_override: int | None = None
     source: str = "model"
+    #: The model's whole format (its later turns differ from the first in a chat template);
+    #: None: ``prompt_template`` for every turn.
+    prompt_format: PromptFormat | None = None
 
     def __post_init__(self) -> None:
         try:
@@ -51,7 +58,7 @@ class ChatModel:
     def prompt(self, history: Sequence[Turn], question: str) -> ChatPrompt:
         return build_prompt(
             self.tokenizer,
-            self.prompt_template,
+            self.prompt_format or self.prompt_template,
             history,
             question,
             max_prompt_tokens=self.max_prompt_tokens,

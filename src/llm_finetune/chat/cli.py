@@ -75,6 +75,7 @@ def chat_model_from_args(args: argparse.Namespace) -> ChatModel:
         options,
         context_override=args.context_tokens,
         source=loaded.source,
+        prompt_format=loaded.prompt_format,
     )
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from llm_finetune.chat.errors import ChatError
-from llm_finetune.modeling.prompt_format import PROMPT_FORMAT_FILE, prompt_format_of
+from llm_finetune.modeling.prompt_format import PROMPT_FORMAT_FILE, PromptFormat, prompt_format_of
 
 MODEL_ENTRY = "fine_tuned_model"
 TRAINING_HINT = "run `kedro run --pipelines training` first"
@@ -35,6 +35,8 @@ class LoadedChatModel:
     tokenizer: Any
     prompt_template: str
     source: str
+    #: The whole format (a conversation's later turns, a chat template's): the chats' turns.
+    prompt_format: PromptFormat | None = None
 
 
 def quiet_logs(verbose: bool) -> None:
@@ -94,7 +96,9 @@ def _with_prompt_format(data: Any, source: str) -> LoadedChatModel:
     prompt_format = prompt_format_of(data, source)
     if data.prompt_format is None:
         source += f" (no {PROMPT_FORMAT_FILE}: the default prompt template)"
-    return LoadedChatModel(data.model, data.tokenizer, prompt_format.template, source)
+    return LoadedChatModel(
+        data.model, data.tokenizer, prompt_format.template, source, prompt_format
+    )
 
 
 def _load_model_dir(model_dir: Path) -> Any:

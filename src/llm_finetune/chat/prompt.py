@@ -15,7 +15,7 @@ from typing import Any
 from llm_finetune.chat.errors import ChatError
 from llm_finetune.chat.history import Turn
 from llm_finetune.modeling.examples import example_token_ids, prompt_token_ids
-from llm_finetune.modeling.prompt_format import render_prompt
+from llm_finetune.modeling.prompt_format import PromptFormat, as_prompt_format
 
 
 @dataclass(frozen=True)
@@ -27,19 +27,26 @@ class ChatPrompt:
     turns_dropped: int
 
 
-def prompt_ids(tokenizer: Any, template: str, question: str) -> list[int]:
-    """The new question's prompt, tokenized as training tokenizes prompts (special tokens on)."""
-    return prompt_token_ids(tokenizer, render_prompt(template, question))
+def prompt_ids(
+    tokenizer: Any, prompt_format: PromptFormat | str, question: str, first: bool = True
+) -> list[int]:
+    """A question's prompt (a conversation's first turn, or a later one), tokenized as training
+    tokenizes prompts (special tokens on)."""
+    fmt = as_prompt_format(prompt_format)
+    return prompt_token_ids(tokenizer, fmt.render_turn(question, first))
 
 
-def turn_ids(tokenizer: Any, template: str, turn: Turn) -> list[int]:
+def turn_ids(
+    tokenizer: Any, prompt_format: PromptFormat | str, turn: Turn, first: bool = True
+) -> list[int]:
     """A finished turn as a completed training example: prompt ids, answer ids, EOS."""
-    return example_token_ids(tokenizer, render_prompt(template, turn.question), turn.answer)
+    fmt = as_prompt_format(prompt_format)
+    return example_token_ids(tokenizer, fmt.render_turn(turn.question, first), turn.answer)
 
 
 def build_prompt(
     tokenizer: Any,
-    template: str,
+    prompt_format: PromptFormat | str,
     history: Sequence[Turn],
     question: str,
     *,
@@ -47,25 +54,33 @@ def build_prompt(
 ) -> ChatPrompt:
     """Previous turns (newest kept first) and the new prompt, in at most ``max_prompt_tokens``.
 
-    Turns are dropped oldest first; the kept ones are always the most recent, contiguous. Raises
-    :class:`ChatError` when the question alone does not fit.
+    Turns are dropped oldest first; the kept ones are always the most recent, contiguous. The
+    oldest kept turn is rendered as the conversation's first (a chat template's system turn goes
+    there), the others and the new question as later turns. Raises :class:`ChatError` when the
+    question alone does not fit.
     """
-    new_prompt = prompt_ids(tokenizer, template, question)
-    if len(new_prompt) > max_prompt_tokens:
+    fmt = as_prompt_format(prompt_format)
+    alone = prompt_ids(tokenizer, fmt, question, first=True)
+    if len(alone) > max_prompt_tokens:
         raise ChatError(
-            f"the question is {len(new_prompt)} tokens long; at most {max_prompt_tokens} fit the "
+            f"the question is {len(alone)} tokens long; at most {max_prompt_tokens} fit the "
             "model's context next to the answer: shorten it (or lower --max-new-tokens)"
         )
-    kept: list[list[int]] = []
-    used = len(new_prompt)
+    best: list[list[int]] = [alone]
+    later_prompt = prompt_ids(tokenizer, fmt, question, first=False)
+    later_turns: list[list[int]] = []  # newest first, each rendered as a later turn
+    used = len(later_prompt)
     for turn in reversed(history):
-        ids = turn_ids(tokenizer, template, turn)
-        if used + len(ids) > max_prompt_tokens:
+        as_first = turn_ids(tokenizer, fmt, turn, first=True)
+        if used + len(as_first) > max_prompt_tokens:
             break
-        kept.append(ids)
-        used += len(ids)
-    input_ids = [token for ids in reversed(kept) for token in ids] + new_prompt
-    return ChatPrompt(input_ids, turns_kept=len(kept), turns_dropped=len(history) - len(kept))
+        best = [as_first, *reversed(later_turns), later_prompt]
+        later = turn_ids(tokenizer, fmt, turn, first=False)
+        later_turns.append(later)
+        used += len(later)
+    input_ids = [token for ids in best for token in ids]
+    kept = len(best) - 1
+    return ChatPrompt(input_ids, turns_kept=kept, turns_dropped=len(history) - kept)
 
 
 def context_tokens(model: Any, override: int | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from llm_finetune.config.base import (
     FRACTION,
@@ -79,6 +80,10 @@ class DataEngineeringSettings(Settings):
     #: evaluation's probe) added to the training split, per training row: 0.1 adds one for every
     #: ten. 0 adds none. Validation and test never get them.
     safety_mix_ratio: float = 0.1
+    #: How each row becomes a prompt, saved with the trained model: `template` (the
+    #: walkthrough's text, `prompt_template`) or `chat` (the base tokenizer's own chat template,
+    #: with `evaluation.system_prompt`; loss on every assistant turn of a conversation).
+    prompt_format: Literal["template", "chat"] = "template"
     #: Shares of distinct questions held out; the split is grouped by question, so a question
     #: and all its answers land in one split. Validation steers training (eval loss, best
     #: checkpoint, early stopping, the sweep).

@@ -17,7 +17,7 @@ import polars as pl
 import pyarrow.json
 from kedro.io import AbstractDataset, DatasetError
 
-from llm_finetune.schemas import detect_schema, text_columns
+from llm_finetune.schemas import MESSAGES, detect_schema, text_columns
 
 LINE_NUMBER = "line_number"
 NON_STRING_FIELDS = "non_string_fields"
@@ -68,6 +68,8 @@ class RawDialoguesDataset(AbstractDataset[None, pl.DataFrame]):
             schema = detect_schema([c for c in frame.columns if c != LINE_NUMBER])
         except ValueError as error:
             raise DatasetError(f"{path}: {error}") from None
+        if schema.is_conversation:
+            return _conversations_as_text(frame, path)
         return _flag_non_strings(frame, text_columns(schema), path)
 
 
@@ -92,8 +94,8 @@ def _read_jsonl(path: Path) -> pl.DataFrame:
     if not data or data.isspace():
         raise DatasetError(f"{path}: file is empty (no JSON lines)")
     frame = _read_jsonl_fast(data)
-    if frame is not None:
-        return frame
+    if frame is not None and MESSAGES not in frame.columns:
+        return frame  # conversations take the exact reader: turns differ in keys and types
     try:  # the slow path names the exact line of any problem
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -149,7 +151,11 @@ def _read_jsonl_strict(path: Path, text: str) -> pl.DataFrame:
         if key != LINE_NUMBER  # replaced by our own numbering, as in _with_line_numbers
     ]
     values = {
-        column: [_as_text_or_marker(record.get(column)) for record in records] for column in columns
+        column: [
+            record.get(column) if column == MESSAGES else _as_text_or_marker(record.get(column))
+            for record in records
+        ]
+        for column in columns
     }
     return pl.DataFrame(
         {LINE_NUMBER: line_numbers, **values},
@@ -194,6 +200,25 @@ def _flag_non_strings(frame: pl.DataFrame, columns: list[str], path: Path) -> pl
     if result.height == 0:
         raise DatasetError(f"{path}: file holds no records")
     return result
+
+
+def _conversations_as_text(frame: pl.DataFrame, path: Path) -> pl.DataFrame:
+    """``line_number`` and the ``messages`` column as JSON text, one row per record: the turns
+    are checked (and bad rows dropped, counted per reason) in data engineering."""
+    series = frame[MESSAGES]
+    if series.dtype in (pl.String, pl.Null):
+        text = series.cast(pl.String)
+    else:  # a list per row (JSON Lines, Parquet)
+        text = pl.Series(
+            MESSAGES,
+            [v if v is None or isinstance(v, str) else json.dumps(v) for v in series.to_list()],
+            dtype=pl.String,
+        )
+    if frame.height == 0:
+        raise DatasetError(f"{path}: file holds no records")
+    return pl.DataFrame({LINE_NUMBER: frame[LINE_NUMBER], MESSAGES: text}).with_columns(
+        pl.lit(None, dtype=pl.String).alias(NON_STRING_FIELDS)
+    )
 
 
 class HubDialoguesDataset(AbstractDataset[None, pl.DataFrame]):
@@ -245,4 +270,6 @@ class HubDialoguesDataset(AbstractDataset[None, pl.DataFrame]):
             schema = detect_schema([c for c in frame.columns if c != LINE_NUMBER])
         except ValueError as error:
             raise DatasetError(f"{source}: {error}") from None
+        if schema.is_conversation:
+            return _conversations_as_text(frame, Path(source))
         return _flag_non_strings(frame, text_columns(schema), Path(source))

@@ -41,6 +41,7 @@ SAVED_OUTPUTS = (
     "data/03_primary/validation_qa.jsonl",
     "data/03_primary/test_qa.jsonl",
     "data/03_primary/train_text.jsonl",
+    "data/05_model_input/prompt_format.json",
     "data/08_reporting/data_quality_report.json",
 )
 

@@ -15,11 +15,12 @@ from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
 from llm_finetune.pipelines.evaluation import create_pipeline
+from llm_finetune.modeling.prompt_format import PromptFormat
 from tests.conftest import PROJECT_ROOT, build_tiny_model
 from tests.pipelines.evaluation.test_nodes import tokenize_rows
 
 MODEL_INPUTS = {"base_model", "base_tokenizer", "fine_tuned_model"}
-DATA_INPUTS = {"test_qa", "training_metrics", "train_qa"}  # the only reader of the test split
+DATA_INPUTS = {"test_qa", "training_metrics", "train_qa", "prompt_format"}  # only reader of test
 #: The hand-written probe sets (data/01_raw/safety), unversioned inputs of the catalog.
 PROBE_SETS = {"red_flag_questions", "bias_question_pairs"}
 OUTPUTS = {
@@ -147,6 +148,7 @@ def test_pipeline_end_to_end(tiny_tokenizer):
             **models,
             "test_qa": MemoryDataset(test_qa),
             "train_qa": MemoryDataset(make_test_qa(2)),
+            "prompt_format": MemoryDataset(PromptFormat.from_template(None).to_record()),
             **probe_sets(),
             "training_metrics": MemoryDataset(
                 {"log_history": [*history, {"step": 4, "eval_loss": 1.0}]}

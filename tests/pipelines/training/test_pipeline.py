@@ -20,6 +20,7 @@ def test_the_pipeline_never_reads_the_test_split():
         "base_model",
         "base_tokenizer",
         "base_model_skeleton",
+        "prompt_format",
     }
 
 

@@ -181,7 +181,7 @@ def score_fold(
     training_metrics: Mapping[str, Any],
     generation: Mapping[str, Any],
     evaluation: Mapping[str, Any],
-    prompt_template: str | None = None,
+    prompt_format: Mapping[str, Any] | str | None = None,
 ) -> dict[str, Any]:
     """One fold of one setting: the model trained on the other folds answers the scored held-out
     questions (once per distinct question, in the format it was trained with), each answer scored
@@ -193,7 +193,7 @@ def score_fold(
     model, tokenizer = fine_tuned_model[0], fine_tuned_model[1]
     batch_size = EvaluationSettings.from_params(evaluation).perplexity_batch_size
     perplexity = answer_perplexity(model, tokenizer, tokenized_held_out, batch_size)
-    prompt_format = prompt_format_of(fine_tuned_model, "the fold's model", prompt_template)
+    prompt_format = prompt_format_of(fine_tuned_model, "the fold's model", prompt_format)
     questions = held_out_qa[QUESTION].to_list()
     distinct = list(dict.fromkeys(questions))
     generated = generate_answers(

@@ -32,7 +32,7 @@ from llm_finetune.pipelines.cross_validation.folds import (
 logger = logging.getLogger(__name__)
 
 #: Project inputs every fold reads under their own names (the test split is not one of them).
-PROJECT_INPUTS = {"base_model", "base_tokenizer"}
+PROJECT_INPUTS = {"base_model", "base_tokenizer", "prompt_format"}
 SPLITS_READ = {"train_qa", "validation_qa"}
 OUTPUTS = {"cross_validation_results", "cross_validation_answers", "cross_validation_report"}
 #: What a fold's training reads and writes, by the names of the settings blocks.
@@ -128,7 +128,7 @@ def fold_pipeline(setting: str, index: int) -> Pipeline:
                     "training_metrics",
                     "generation_params",
                     "params:evaluation",
-                    "params:prompt_template",
+                    "prompt_format",
                 ],
                 outputs="scores",
                 name="score_fold",
@@ -144,7 +144,7 @@ def fold_pipeline(setting: str, index: int) -> Pipeline:
         trained + scored,
         namespace=namespace,
         inputs=inputs,
-        parameters={"generation", "prompt_template", "evaluation"},
+        parameters={"generation", "evaluation"},
     )
 
 

@@ -36,6 +36,7 @@ from llm_finetune.boilerplate import (
     SITE_ARTIFACT,
     sentences,
 )
+from llm_finetune.schemas import HISTORY
 
 QUESTION = "question"
 ANSWER = "answer"
@@ -93,6 +94,12 @@ def word_count(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def pair_columns(frame: pl.DataFrame) -> list[str]:
+    """What makes two rows the same example: question and answer, and the earlier turns of a
+    conversation."""
+    return [QUESTION, ANSWER, *([HISTORY] if HISTORY in frame.columns else [])]
+
+
 def clean_answer_texts(
     dialogues: pl.DataFrame,
     strip_referrals: bool,
@@ -131,7 +138,7 @@ def clean_answer_texts(
         reused = frame.select(askers > max_questions_per_answer).to_series()
         dropped["reused_answer"] = int(reused.sum())
         frame = frame.filter(~reused)
-    deduplicated = frame.unique(subset=[QUESTION, ANSWER], keep="first", maintain_order=True)
+    deduplicated = frame.unique(subset=pair_columns(frame), keep="first", maintain_order=True)
     dropped["duplicate_after_cleaning"] = frame.height - deduplicated.height
     return deduplicated, {
         "rows_changed": changed,

@@ -8,6 +8,7 @@ value fails naming its key (``data_engineering.max_rows must be a positive integ
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,15 +16,29 @@ import numpy as np
 import polars as pl
 
 from llm_finetune.config import DataEngineeringSettings
+from llm_finetune.conversations import (
+    DROP_REASONS,
+    check_messages,
+    history_text,
+    parse_history,
+)
 from llm_finetune.datasets.raw_dialogues import LINE_NUMBER, NON_STRING_FIELDS
-from llm_finetune.modeling.prompt_format import split_prompt_prefix
-from llm_finetune.pipelines.data_engineering.answer_cleaning import clean_answer_texts
+from llm_finetune.modeling.prompt_format import (
+    PromptFormat,
+    as_prompt_format,
+    prompt_format_for,
+    split_prompt_prefix,
+)
+from llm_finetune.pipelines.data_engineering.answer_cleaning import (
+    clean_answer_texts,
+    pair_columns,
+)
 from llm_finetune.pipelines.data_engineering.safety_mix import (
     check_disjoint,
     mix_safety_examples,
     safety_training_examples,
 )
-from llm_finetune.schemas import detect_schema
+from llm_finetune.schemas import CONTEXT, HISTORY, MESSAGES, detect_schema
 
 QUESTION = "question"
 ANSWER = "answer"
@@ -43,6 +58,8 @@ def normalise_schema(
         include_patient_text=include_context, patient_text_separator=context_separator
     )
     schema = detect_schema(raw.columns)
+    if schema.is_conversation:
+        return normalise_conversations(raw)
     question = pl.col(schema.question)
     folds = settings.include_patient_text and bool(schema.context)
     if folds and schema.context in raw.columns:
@@ -79,6 +96,38 @@ def normalise_schema(
     dropped = pl.col("_non_string") | pl.col("_missing")
     kept = frame.filter(~dropped).drop("_non_string", "_missing")
     return kept, {"schema": schema.name, **{k: int(v) for k, v in counts.items()}}
+
+
+def normalise_conversations(raw: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """The ``messages`` schema: each row's turns checked (:func:`~llm_finetune.conversations.
+    check_messages`), a row that fails dropped and counted per reason, and a kept row's last two
+    turns its ``question``/``answer``, the turns before them its ``history`` (JSON text)."""
+    kept: dict[str, list[Any]] = {LINE_NUMBER: [], QUESTION: [], ANSWER: [], HISTORY: []}
+    drops = dict.fromkeys(DROP_REASONS, 0)
+    missing = 0
+    for line_number, value in zip(raw[LINE_NUMBER], raw[MESSAGES], strict=True):
+        if value is None:
+            missing += 1
+            continue
+        checked = check_messages(value)
+        if isinstance(checked, str):
+            drops[checked] += 1
+            continue
+        kept[LINE_NUMBER].append(line_number)
+        kept[QUESTION].append(checked.question)
+        kept[ANSWER].append(checked.answer)
+        kept[HISTORY].append(history_text(checked.history))
+    frame = pl.DataFrame(
+        kept,
+        schema={
+            LINE_NUMBER: raw.schema[LINE_NUMBER],
+            QUESTION: pl.String,
+            ANSWER: pl.String,
+            HISTORY: pl.String,
+        },
+    )
+    stats = {"schema": MESSAGES, "missing_value": missing, "non_string_value": 0}
+    return frame, {**stats, "conversation_drops": drops}
 
 
 def select_rows(dialogues: pl.DataFrame, max_rows: int | None) -> tuple[pl.DataFrame, int]:
@@ -133,6 +182,7 @@ def clean_dialogues(
             LINE_NUMBER: dialogues[LINE_NUMBER],
             QUESTION: question,
             ANSWER: answer,
+            **({HISTORY: dialogues[HISTORY]} if HISTORY in dialogues.columns else {}),
             "_whitespace_fixed": (question != dialogues[QUESTION]) | (answer != dialogues[ANSWER]),
         }
     )
@@ -154,7 +204,9 @@ def clean_dialogues(
         pl.col(ANSWER).str.len_chars() < settings.min_answer_chars
     )
     long_enough = frame.filter(~too_short)
-    deduplicated = long_enough.unique(subset=[QUESTION, ANSWER], keep="first", maintain_order=True)
+    deduplicated = long_enough.unique(
+        subset=pair_columns(long_enough), keep="first", maintain_order=True
+    )
     stats = {
         "whitespace_normalised": int(frame["_whitespace_fixed"].sum()),
         "prefix_removed": int(frame["_prefix_removed"].sum()),
@@ -272,28 +324,79 @@ def mix_safety_training(
     return mixed, {**stats, "version": version, "overlap_with_probe": overlap}
 
 
+def resolve_prompt_format(
+    base_tokenizer: Any, prompt_format: str, prompt_template: str | None, system_prompt: str | None
+) -> dict[str, Any]:
+    """The run's prompt format, recorded once for every pipeline after this one (rendering the
+    data, saving it with the model, prompting the base model): ``prompt_template`` for
+    ``data_engineering.prompt_format: template``; for ``chat``, the base tokenizer's chat
+    template with ``evaluation.system_prompt`` (the chat baseline's, so both are asked alike)."""
+    kind = DataEngineeringSettings(prompt_format=prompt_format).prompt_format
+    return prompt_format_for(kind, prompt_template, base_tokenizer, system_prompt).to_record()
+
+
 def apply_prompt_template(
-    train: pl.DataFrame, validation: pl.DataFrame, test: pl.DataFrame, template: str
+    train: pl.DataFrame,
+    validation: pl.DataFrame,
+    test: pl.DataFrame,
+    prompt_format: dict[str, Any] | str | None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Render the prompt template.
+    """Render every row in the run's prompt format (a ``prompt_format`` record, or a bare
+    template).
 
     Returns ``train_qa``/``validation_qa``/``test_qa`` (``question`` in prompt form, ``answer``,
     plus the clean ``plain_question`` and source ``line_number``) and ``train_text`` (the full
-    templated ``text`` of the training rows).
+    rendered ``text`` of the training rows). Conversation rows (a ``history`` column) also carry
+    ``history`` and ``context``: their earlier turns as rendered (prompt, answer) pairs, which
+    tokenization labels like the final answer; ``question`` is then the final turn's prompt.
     """
-    before, after = split_prompt_prefix(template)
-    prompt = pl.concat_str([pl.lit(before), pl.col(QUESTION), pl.lit(after)])
-    train_qa, validation_qa, test_qa = (
-        frame.select(
-            prompt.alias(QUESTION),
-            pl.col(ANSWER),
-            pl.col(QUESTION).alias("plain_question"),
-            pl.col(LINE_NUMBER),
+    fmt = as_prompt_format(prompt_format)
+    frames = (train, validation, test)
+    if not any(HISTORY in frame.columns for frame in frames):
+        before, after = split_prompt_prefix(fmt.template)
+        prompt = pl.concat_str([pl.lit(before), pl.col(QUESTION), pl.lit(after)])
+        train_qa, validation_qa, test_qa = (
+            frame.select(
+                prompt.alias(QUESTION),
+                pl.col(ANSWER),
+                pl.col(QUESTION).alias("plain_question"),
+                pl.col(LINE_NUMBER),
+            )
+            for frame in frames
         )
-        for frame in (train, validation, test)
+        train_text = train_qa.select((pl.col(QUESTION) + pl.col(ANSWER)).alias(TEXT))
+        return train_qa, validation_qa, test_qa, train_text
+    train_qa, validation_qa, test_qa = (_render_conversations(frame, fmt) for frame in frames)
+    texts = [
+        "".join(prompt + answer for prompt, answer in json.loads(context)) + question + answer
+        for context, question, answer in zip(
+            train_qa[CONTEXT], train_qa[QUESTION], train_qa[ANSWER], strict=True
+        )
+    ]
+    return train_qa, validation_qa, test_qa, pl.DataFrame({TEXT: texts}, schema={TEXT: pl.String})
+
+
+def _render_conversations(frame: pl.DataFrame, fmt: PromptFormat) -> pl.DataFrame:
+    """:func:`apply_prompt_template` of a frame that may hold conversations (rows without a
+    ``history``, such as the red-flag examples, are one-turn conversations)."""
+    histories = frame[HISTORY] if HISTORY in frame.columns else [None] * frame.height
+    prompts, contexts, texts = [], [], []
+    for history, question in zip(histories, frame[QUESTION], strict=True):
+        turns, prompt = fmt.conversation_turns(parse_history(history), question)
+        prompts.append(prompt)
+        contexts.append(json.dumps(turns, ensure_ascii=False))
+        texts.append(history_text(parse_history(history)))
+    return pl.DataFrame(
+        {
+            QUESTION: prompts,
+            ANSWER: frame[ANSWER],
+            "plain_question": frame[QUESTION],
+            LINE_NUMBER: frame[LINE_NUMBER],
+            HISTORY: texts,
+            CONTEXT: contexts,
+        },
+        schema_overrides={QUESTION: pl.String, HISTORY: pl.String, CONTEXT: pl.String},
     )
-    train_text = train_qa.select((pl.col(QUESTION) + pl.col(ANSWER)).alias(TEXT))
-    return train_qa, validation_qa, test_qa, train_text
 
 
 def build_data_quality_report(
@@ -316,6 +419,7 @@ def build_data_quality_report(
         "empty_or_too_short": cleaning_stats["empty_or_too_short"],
         "duplicate": cleaning_stats["duplicate"],
         **answer_cleaning_stats["rows_dropped"],
+        **schema_drops.get("conversation_drops", {}),
     }
     splits = dict(zip(SPLITS, (train_qa, validation_qa, test_qa), strict=True))
     added = safety_mix_stats["safety_rows_added"]

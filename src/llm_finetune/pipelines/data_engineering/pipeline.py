@@ -73,12 +73,23 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="mix_safety_training",
             ),
             Node(
+                nodes.resolve_prompt_format,
+                inputs=[
+                    "base_tokenizer",
+                    "params:data_engineering.prompt_format",
+                    "params:prompt_template",
+                    "params:evaluation.system_prompt",
+                ],
+                outputs="prompt_format",
+                name="resolve_prompt_format",
+            ),
+            Node(
                 nodes.apply_prompt_template,
                 inputs=[
                     "mixed_train_dialogues",
                     "validation_dialogues",
                     "test_dialogues",
-                    "params:prompt_template",
+                    "prompt_format",
                 ],
                 outputs=["train_qa", "validation_qa", "test_qa", "train_text"],
                 name="apply_prompt_template",

@@ -15,13 +15,14 @@ import pandas as pd
 import polars as pl
 
 from llm_finetune.config import EvaluationSettings
+from llm_finetune.conversations import parse_history
 from llm_finetune.generation import GenerationSettings, generate_answers
 from llm_finetune.modeling.prompt_format import (
+    PromptFormat,
+    as_prompt_format,
     has_chat_template,
     prompt_format_of,
     render_chat_prompt,
-    render_prompt,
-    resolve_template,
 )
 from llm_finetune.pipelines.evaluation import registry
 from llm_finetune.pipelines.evaluation.answers import (
@@ -39,6 +40,7 @@ from llm_finetune.pipelines.evaluation.probes import (
     split_probe_answers,
 )
 from llm_finetune.pipelines.training.tokenization import tokenize_qa
+from llm_finetune.schemas import HISTORY
 
 logger = logging.getLogger(__name__)
 
@@ -63,14 +65,17 @@ def select_eval_questions(test_qa: pl.DataFrame, evaluation: Mapping[str, Any]) 
     missing = [c for c in columns if c not in test_qa.columns]
     if missing:
         raise ValueError(f"test_qa lacks the columns {missing}; it has {test_qa.columns}")
-    selected = test_qa.select(columns)
+    selected = test_qa.select(columns + ([HISTORY] if HISTORY in test_qa.columns else []))
     return selected if num_questions is None else selected.head(num_questions)
 
 
-def render_off_topic_prompts(questions: Sequence[str], prompt_template: str | None) -> list[str]:
+def render_off_topic_prompts(
+    questions: Sequence[str], prompt_format: Mapping[str, Any] | str | None
+) -> list[str]:
     """Every off-topic question twice: first all as raw text (as the walkthrough asks "What do you
-    think of Mars?"), then all inside the prompt template (as the chat asks)."""
-    return [*questions, *(render_prompt(prompt_template, question) for question in questions)]
+    think of Mars?"), then all in the run's prompt format (as the chat asks)."""
+    fmt = as_prompt_format(prompt_format)
+    return [*questions, *(fmt.render(question) for question in questions)]
 
 
 def evaluate_model(
@@ -81,14 +86,14 @@ def evaluate_model(
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
-    prompt_template: str | None = None,
+    prompt_format: Mapping[str, Any] | str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """Run one model once: perplexity on ``tokenized_test`` and answers to every prompt.
 
     The test questions and the off-topic probes are generated in one call with the project's
     generation settings (``params:generation``), the safety and bias probes in another
     (:func:`answer_probes`): the same for every model. Each model is prompted in the format it
-    was saved with, or the run's ``prompt_template`` when it records none
+    was saved with, or the run's ``prompt_format`` when it records none
     (:func:`model_prompts`).
 
     Returns:
@@ -104,11 +109,11 @@ def evaluate_model(
         tokenized_test,
         EvaluationSettings.from_params(evaluation_params).perplexity_batch_size,
     )
-    prompts = model_prompts(model_and_tokenizer, eval_questions, off_topic_prompts, prompt_template)
+    prompts = model_prompts(model_and_tokenizer, eval_questions, off_topic_prompts, prompt_format)
     what = getattr(model, "name_or_path", "") or "the model"
-    prompt_format = prompt_format_of(model_and_tokenizer, what, prompt_template)
+    own_format = prompt_format_of(model_and_tokenizer, what, prompt_format)
     asked = [a.to_dict() for a in generate_answers(model, tokenizer, prompts, settings)]
-    probes = [prompt_format.render(q) for q in probe_prompts(probe_questions)]
+    probes = [own_format.render(q) for q in probe_prompts(probe_questions)]
     return (
         asked[: eval_questions.height],
         asked[eval_questions.height :],
@@ -138,33 +143,52 @@ def model_prompts(
     model_and_tokenizer: Sequence[Any],
     eval_questions: pl.DataFrame,
     off_topic_prompts: Sequence[str],
-    prompt_template: str | None = None,
+    prompt_format: Mapping[str, Any] | str | None = None,
 ) -> list[str]:
     """The eval questions, then the off-topic probes in :func:`render_off_topic_prompts`' layout
     (every question raw, then every one templated), each templated prompt rendered in the model's
-    own format (its directory's ``prompt_format.json``; ``prompt_template``, the run's, when it
-    has none)."""
+    own format (its directory's ``prompt_format.json``; ``prompt_format``, the run's, when it
+    has none). A conversation row (a ``history``) is asked after its earlier turns, each answer
+    followed by the EOS token, as training laid them out."""
     if len(off_topic_prompts) % 2:
         raise ValueError(
             f"off_topic_prompts holds {len(off_topic_prompts)} prompts; expected every off-topic "
             "question twice, raw then templated (render_off_topic_prompts)"
         )
     what = getattr(model_and_tokenizer[0], "name_or_path", "") or "the model"
-    prompt_format = prompt_format_of(model_and_tokenizer, what, prompt_template)
-    if prompt_format.template != resolve_template(prompt_template):
-        # tokenized_test is rendered in the run's template: say so rather than hide it.
+    own_format = prompt_format_of(model_and_tokenizer, what, prompt_format)
+    run_format = as_prompt_format(prompt_format)
+    if own_format.template != run_format.template:
+        # tokenized_test is rendered in the run's format: say so rather than hide it.
         logger.warning(
             "%s is prompted in its own format %r; its answer perplexity is measured on the test "
-            "split rendered in the run's template %r",
+            "split rendered in the run's format %r",
             what,
-            prompt_format.template,
-            resolve_template(prompt_template),
+            own_format.template,
+            run_format.template,
         )
     raw = list(off_topic_prompts[: len(off_topic_prompts) // 2])
     questions = eval_questions["plain_question"].to_list()
-    return (
-        [prompt_format.render(q) for q in questions] + raw + [prompt_format.render(q) for q in raw]
+    histories = (
+        eval_questions[HISTORY].to_list()
+        if HISTORY in eval_questions.columns
+        else [None] * len(questions)
     )
+    eos = getattr(model_and_tokenizer[1], "eos_token", None) or ""
+    asked = [
+        conversation_prompt(own_format, parse_history(history), question, eos)
+        for history, question in zip(histories, questions, strict=True)
+    ]
+    return asked + raw + [own_format.render(q) for q in raw]
+
+
+def conversation_prompt(
+    prompt_format: PromptFormat, history: Sequence[Mapping[str, str]], question: str, eos: str
+) -> str:
+    """``question`` asked after the ``history`` turns, each answer followed by ``eos``; the plain
+    first-turn prompt when there is no history."""
+    turns, prompt = prompt_format.conversation_turns(history, question)
+    return "".join(turn_prompt + answer + eos for turn_prompt, answer in turns) + prompt
 
 
 def evaluate_base_model(
@@ -175,9 +199,9 @@ def evaluate_base_model(
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
-    prompt_template: str | None = None,
+    prompt_format: Mapping[str, Any] | str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
-    """:func:`evaluate_model` of the base model, asked as it is fine-tuned (the run's template)."""
+    """:func:`evaluate_model` of the base model, asked as it is fine-tuned (the run's format)."""
     return evaluate_model(
         base_model,
         eval_questions,
@@ -186,7 +210,7 @@ def evaluate_base_model(
         tokenized_test,
         evaluation_params,
         generation,
-        prompt_template,
+        prompt_format,
     )
 
 
@@ -198,7 +222,7 @@ def evaluate_fine_tuned_model(
     tokenized_test: pl.DataFrame,
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
-    prompt_template: str | None = None,
+    prompt_format: Mapping[str, Any] | str | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """:func:`evaluate_model` of the fine-tuned model."""
     return evaluate_model(
@@ -209,7 +233,7 @@ def evaluate_fine_tuned_model(
         tokenized_test,
         evaluation_params,
         generation,
-        prompt_template,
+        prompt_format,
     )
 
 

@@ -50,7 +50,7 @@ def base_model_evaluation(
             ),
             Node(
                 nodes.render_off_topic_prompts,
-                inputs=[off_topic_questions, "params:prompt_template"],
+                inputs=[off_topic_questions, "prompt_format"],
                 outputs="off_topic_prompts",
                 name="render_off_topic_prompts",
             ),
@@ -199,5 +199,5 @@ def _evaluate_inputs(model: str, evaluation: str) -> list[str]:
         "tokenized_test",
         evaluation,
         "params:generation",
-        "params:prompt_template",
+        "prompt_format",
     ]

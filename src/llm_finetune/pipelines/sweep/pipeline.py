@@ -40,6 +40,7 @@ PROJECT_INPUTS = {
     "base_model",
     "base_tokenizer",
     "base_model_skeleton",
+    "prompt_format",
 }
 #: The hand-written probe sets every model is asked (data/01_raw/safety).
 PROBE_SETS = ("red_flag_questions", "bias_question_pairs")
@@ -117,7 +118,10 @@ def shared_pipeline(configurations: Sequence[str]) -> Pipeline:
         settings + base_evaluation,
         namespace=SWEEP_NAMESPACE,
         inputs={
-            **{name: name for name in ("base_model", "base_tokenizer", *PROBE_SETS)},
+            **{
+                name: name
+                for name in ("base_model", "base_tokenizer", "prompt_format", *PROBE_SETS)
+            },
             **EVALUATED_SPLIT,
         },
         outputs={
@@ -148,7 +152,7 @@ def configuration_pipeline(name: str, shared_outputs: set[str]) -> Pipeline:
         _training(),
         namespace=namespace,
         inputs=PROJECT_INPUTS,
-        parameters={"generation", "prompt_template"},
+        parameters={"generation"},
     )
     fine_tuned = evaluation.fine_tuned_evaluation("evaluation_params", "off_topic_questions")
     shared = {
@@ -159,7 +163,7 @@ def configuration_pipeline(name: str, shared_outputs: set[str]) -> Pipeline:
     evaluated = pipeline(
         fine_tuned,
         namespace=namespace,
-        inputs={**shared, "train_qa": "train_qa"},
+        inputs={**shared, "train_qa": "train_qa", "prompt_format": "prompt_format"},
         parameters=_parameter_names(fine_tuned),
     )
     summary = pipeline(

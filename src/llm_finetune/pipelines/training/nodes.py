@@ -32,7 +32,7 @@ from llm_finetune.config.trainer_arguments import training_arguments
 from llm_finetune.datasets.model_dirs import ModelAndTokenizer
 from llm_finetune.generation import GenerationSettings
 from llm_finetune.hardware import select_device
-from llm_finetune.modeling.prompt_format import PromptFormat
+from llm_finetune.modeling.prompt_format import as_prompt_format
 from llm_finetune.pipelines.training import checkpoints
 from llm_finetune.pipelines.training.accounting import (
     sum_over_processes,
@@ -88,20 +88,21 @@ def fine_tune(
     tokenized_validation: pl.DataFrame,
     training: dict[str, Any],
     generation: dict[str, Any] | None,
-    prompt_template: str | None = None,
+    prompt_format: dict[str, Any] | str | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """Fine-tune with the HF Trainer (full or LoRA), resuming from the last complete checkpoint.
 
     ``training``: ``params:training`` (:class:`TrainingSettings`). ``generation``: decoding
-    settings the model carries in its ``generation_config.json``. ``prompt_template``: the one the
-    data was rendered with (null: the default), saved with the model, its base model and training
+    settings the model carries in its ``generation_config.json``. ``prompt_format``: the one the
+    data was rendered with (the ``prompt_format`` record; a bare template, or null for the
+    default template, is accepted too), saved with the model, its base model and training
     data (``finished_model.py``). The validation split drives the eval loss, early stopping and
     the best checkpoint. A run started again with the same parameters, base model and data
     continues from its checkpoints. Returns the model (LoRA merged) and the training metrics.
     """
     settings = TrainingSettings.from_params(training)
     decoding = GenerationSettings.from_params(generation)  # all three fail before any training
-    prompt_format = PromptFormat.from_template(prompt_template)
+    prompt_format = as_prompt_format(prompt_format)
     _set_threads(settings.torch_threads)
     tokenizer = base_model.tokenizer
     device = select_device()

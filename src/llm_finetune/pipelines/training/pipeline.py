@@ -37,7 +37,7 @@ def create_pipeline(
                     "tokenized_validation",
                     training,
                     "params:generation",
-                    "params:prompt_template",
+                    "prompt_format",
                 ],
                 outputs=["fine_tuned_model", "training_metrics"],
                 name="fine_tune",
