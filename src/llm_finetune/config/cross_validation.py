@@ -25,7 +25,11 @@ CROSS_VALIDATION = "cross_validation"
 #: ``cross_validation.<setting>.fold_<i>``).
 SETTINGS = ("baseline", "candidate")
 #: The parameter blocks a setting may override (its keys are dotted paths inside them).
-OVERRIDABLE = ("training", "generation")
+OVERRIDABLE = ("training", "generation", "data_engineering")
+#: The ``data_engineering`` keys a setting may override: what can change on rows already split
+#: (the format they are rendered in, the red-flag rows kept or left out). The answer cleaning
+#: cannot: it changes the held-out references themselves, so the scores would not be paired.
+DATA_KEYS = ("prompt_format", "safety_mix_ratio")
 
 
 def _default_training() -> dict[str, Any]:
@@ -85,7 +89,10 @@ class CrossValidationSettings(Settings):
     #: Overrides of `generation` for the held-out answers of every fold.
     generation: dict[str, Any] = field(default_factory=lambda: {"max_new_tokens": 128})
     #: The baseline setting: overrides of the run's `training` and `generation` blocks as dotted
-    #: keys with their block, e.g. {training.lora.enabled: true}; {}: the run's own settings.
+    #: keys with their block, e.g. {training.lora.enabled: true}, and of
+    #: `data_engineering.prompt_format` (the rows re-rendered: template or chat) or
+    #: `data_engineering.safety_mix_ratio` (0: the red-flag rows left out); {}: the run's own
+    #: settings.
     baseline: dict[str, Any] = field(default_factory=dict)
     #: The candidate setting compared with it fold by fold. Default: the walkthrough's learning
     #: rate (1e-5) against the run's (1e-4, chosen by the sweep on one training run per setting).

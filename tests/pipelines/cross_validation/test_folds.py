@@ -3,6 +3,8 @@ once), its settings (typed, unknown keys rejected) and each setting's training/g
 
 from __future__ import annotations
 
+import json
+
 import polars as pl
 import pytest
 
@@ -14,6 +16,7 @@ from llm_finetune.pipelines.cross_validation.folds import (
     setting_blocks,
 )
 from tests.config.test_settings import ENVIRONMENTS, resolved_parameters
+from tests.conftest import build_tiny_tokenizer
 
 
 def qa_frame(questions: list[str], start: int = 0) -> pl.DataFrame:
@@ -127,10 +130,14 @@ def test_every_environment_builds_the_settings_and_both_settings_blocks(env):
     settings = CrossValidationSettings.from_params(parameters["cross_validation"])
     assert settings.to_dict() == parameters["cross_validation"]
     outputs = nodes.configure_cross_validation(
-        parameters["cross_validation"], parameters["training"], parameters["generation"]
+        parameters["cross_validation"],
+        parameters["training"],
+        parameters["generation"],
+        parameters["data_engineering"],
     )
-    baseline, candidate = outputs[:3], outputs[3:]
-    for training, tokenization, generation in (baseline, candidate):
+    baseline, candidate = outputs[:4], outputs[4:]
+    for training, tokenization, generation, data in (baseline, candidate):
+        assert data["prompt_format"] in ("template", "chat")
         checked = TrainingSettings.from_params(training)
         assert tokenization == training["tokenization"]
         assert not checked.trainer.load_best_model_at_end
@@ -172,7 +179,19 @@ def test_the_default_candidate_is_the_walkthrough_learning_rate():
             {"training.trainer.load_best_model_at_end": True},
             r"cross_validation\.candidate: .*must not choose it",
         ),
-        ({}, r"give the same training and generation settings"),
+        ({}, r"give the same training, generation and data settings"),
+        (
+            {"data_engineering.strip_greetings": False},
+            r"cross_validation\.candidate\.data_engineering\.strip_greetings: .*only",
+        ),
+        (
+            {"data_engineering.safety_mix_ratio": 0.3},
+            r"safety_mix_ratio=0\.3: only 0",
+        ),
+        (
+            {"data_engineering.prompt_format": "chatml"},
+            r"cross_validation\.candidate\.data_engineering\.prompt_format",
+        ),
     ],
 )
 def test_a_bad_setting_fails_naming_the_parameter(candidate, message):
@@ -191,5 +210,39 @@ def test_nested_setting_keys_work_like_dotted_ones():
     outputs = nodes.configure_cross_validation(
         block, parameters["training"], parameters["generation"]
     )
-    assert outputs[3]["lora"]["enabled"] is True and outputs[5]["max_new_tokens"] == 8
+    assert outputs[4]["lora"]["enabled"] is True and outputs[6]["max_new_tokens"] == 8
     assert outputs[0]["lora"]["enabled"] is False and outputs[2]["max_new_tokens"] == 128
+
+
+def test_a_fold_is_rendered_again_in_its_settings_format_and_mix():
+    from tests.test_conversations import CHATML, CONVERSATION, EOS
+
+    tokenizer = build_tiny_tokenizer()
+    tokenizer.chat_template = CHATML
+    rows = pl.DataFrame(
+        {
+            "line_number": [1, 2, -1],
+            "question": ["### Question:\nq1\n### Answer:\n", "x", "x"],
+            "answer": ["a1", CONVERSATION[4]["content"], "Go to the emergency room now."],
+            "plain_question": ["q1", CONVERSATION[3]["content"], "Crushing chest pain?"],
+            "history": ["[]", json.dumps(CONVERSATION[:3]), None],
+        }
+    )
+    data = {"prompt_format": "chat", "safety_mix_ratio": 0}
+    train, held_out, fmt = nodes.prepare_fold(rows, rows, data, tokenizer, None, "Be a doctor.")
+    assert fmt["kind"] == "chat" and fmt["system_prompt"] == "Be a doctor."
+    assert train["line_number"].to_list() == [1, 2]  # the red-flag row left out of training
+    assert held_out.height == 3
+    expected = tokenizer.apply_chat_template(
+        [{"role": "system", "content": "Be a doctor."}, {"role": "user", "content": "q1"}],
+        tokenize=False,
+        add_generation_prompt=True,
+    )
+    assert train["question"][0] == expected
+    (turn,) = json.loads(train["context"][1])
+    assert turn[1] == CONVERSATION[2]["content"]
+    assert turn[0].startswith("<|im_start|>system\nBe kind." + EOS)  # its own system turn
+    kept, *_ = nodes.prepare_fold(
+        rows, rows, {**data, "safety_mix_ratio": 0.1}, tokenizer, None, None
+    )
+    assert kept.height == 3

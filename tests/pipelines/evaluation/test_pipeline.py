@@ -14,8 +14,8 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import SequentialRunner
 from matplotlib.figure import Figure
 
-from llm_finetune.pipelines.evaluation import create_pipeline
 from llm_finetune.modeling.prompt_format import PromptFormat
+from llm_finetune.pipelines.evaluation import create_pipeline
 from tests.conftest import PROJECT_ROOT, build_tiny_model
 from tests.pipelines.evaluation.test_nodes import tokenize_rows
 

@@ -182,6 +182,7 @@ def test_each_configuration_is_a_namespace_sharing_one_base_evaluation():
         "base_model",
         "base_tokenizer",
         "base_model_skeleton",
+        "prompt_format",  # the run's, saved with every configuration's model
         "red_flag_questions",  # the probe sets, asked once to the base model and per configuration
         "bias_question_pairs",
     }

@@ -19,6 +19,7 @@ import numpy as np
 
 from llm_finetune.config.cross_validation import (
     CROSS_VALIDATION,
+    DATA_KEYS,
     OVERRIDABLE,
     CrossValidationSettings,
 )
@@ -73,8 +74,32 @@ def setting_overrides(overrides: Mapping[str, Any], setting: str) -> dict[str, d
                 f"cross_validation.{setting}.{key}: not a key of {' or '.join(OVERRIDABLE)} "
                 f"(a setting overrides {', '.join(f'{b}.<key>' for b in OVERRIDABLE)})"
             )
+        if block == "data_engineering" and rest not in DATA_KEYS:
+            raise ValueError(
+                f"cross_validation.{setting}.{key}: a setting overrides only "
+                f"{', '.join(f'data_engineering.{k}' for k in DATA_KEYS)} of data engineering "
+                "(the answer cleaning changes the held-out references: compare it by two runs)"
+            )
         split[block][rest] = value
     return split
+
+
+def setting_data(
+    settings: CrossValidationSettings, setting: str, data_engineering: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The ``data_engineering`` values a setting's folds are prepared with: the run's
+    ``prompt_format`` and ``safety_mix_ratio``, then the setting's own. A ratio other than 0 or
+    the run's cannot be made from the rows already mixed, and fails naming the key."""
+    own = setting_overrides(getattr(settings, setting), setting)["data_engineering"]
+    data = {key: data_engineering.get(key) for key in DATA_KEYS} | own
+    ratio = data["safety_mix_ratio"]
+    if ratio not in (0, data_engineering.get("safety_mix_ratio")):
+        raise ValueError(
+            f"cross_validation.{setting}.data_engineering.safety_mix_ratio={ratio!r}: only 0 (the "
+            f"red-flag rows left out) or the run's "
+            f"({data_engineering.get('safety_mix_ratio')!r}) can be compared on the rows mixed"
+        )
+    return data
 
 
 def setting_blocks(

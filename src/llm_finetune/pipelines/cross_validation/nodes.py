@@ -25,13 +25,15 @@ from llm_finetune.config import (
     TrainingSettings,
 )
 from llm_finetune.config.cross_validation import SETTINGS, CrossValidationSettings
+from llm_finetune.config.data_engineering import DataEngineeringSettings
 from llm_finetune.config.trainer_arguments import check_trainer_keys
 from llm_finetune.generation import generate_answers
-from llm_finetune.modeling.prompt_format import prompt_format_of
+from llm_finetune.modeling.prompt_format import prompt_format_for, prompt_format_of
 from llm_finetune.pipelines.cross_validation.folds import (
     assign_questions,
     scored_questions,
     setting_blocks,
+    setting_data,
     setting_overrides,
 )
 from llm_finetune.pipelines.cross_validation.statistics import (
@@ -39,9 +41,11 @@ from llm_finetune.pipelines.cross_validation.statistics import (
     fold_summary,
     paired_comparison,
 )
+from llm_finetune.pipelines.data_engineering.nodes import apply_prompt_template
 from llm_finetune.pipelines.evaluation import registry
 from llm_finetune.pipelines.evaluation.answers import Answer
 from llm_finetune.pipelines.evaluation.categories import CATEGORIES, categories_of
+from llm_finetune.schemas import HISTORY
 
 logger = logging.getLogger(__name__)
 
@@ -67,17 +71,27 @@ def configure_cross_validation(
     cross_validation: Mapping[str, Any],
     training: Mapping[str, Any],
     generation: Mapping[str, Any],
+    data_engineering: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], ...]:
-    """The ``training`` block, its ``tokenization`` section and the ``generation`` block of the
-    baseline, then of the candidate, each checked as a normal run checks them.
+    """The ``training`` block, its ``tokenization`` section, the ``generation`` block and the
+    data values (:func:`~.folds.setting_data`: prompt format, red-flag rows) of the baseline,
+    then of the candidate, each checked as a normal run checks them.
 
     Fails (naming the parameter) on an unknown key, a setting that would let the held-out fold
     choose the model (best checkpoint, early stopping) and two settings that are the same.
     """
     settings = CrossValidationSettings.from_params(cross_validation)
-    blocks: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    blocks: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
+    run_data = {**DataEngineeringSettings().to_dict(), **(data_engineering or {})}
     for name in SETTINGS:
         trained, decoded = setting_blocks(settings, name, training, generation)
+        try:
+            data = setting_data(settings, name, run_data)
+        except ValueError as error:
+            raise SettingsError(f"{error} (cross_validation pipeline)") from error
+        DataEngineeringSettings.from_params(
+            {**run_data, **data}, where=f"cross_validation.{name}.data_engineering"
+        )
         checked = TrainingSettings.from_params(trained, where=f"cross_validation.{name}.training")
         try:  # a misspelt TrainingArguments key under trainer (an open section)
             check_trainer_keys(checked)
@@ -90,17 +104,45 @@ def configure_cross_validation(
                 "training.early_stopping_patience must be off: the held-out fold scores the "
                 "model, it must not choose it (cross_validation pipeline)"
             )
-        blocks.append((trained, decoded))
+        blocks.append((trained, decoded, data))
     if blocks[0] == blocks[1]:
         raise SettingsError(
-            "cross_validation.baseline and cross_validation.candidate give the same training and "
-            f"generation settings ({settings.baseline} vs {settings.candidate}); nothing would "
-            "be compared (cross_validation pipeline)"
+            "cross_validation.baseline and cross_validation.candidate give the same training, "
+            f"generation and data settings ({settings.baseline} vs {settings.candidate}); "
+            "nothing would be compared (cross_validation pipeline)"
         )
     outputs: list[dict[str, Any]] = []
-    for trained, decoded in blocks:
-        outputs += [trained, trained["tokenization"], decoded]
+    for trained, decoded, data in blocks:
+        outputs += [trained, trained["tokenization"], decoded, data]
     return tuple(outputs)
+
+
+def prepare_fold(
+    train_qa: pl.DataFrame,
+    held_out_qa: pl.DataFrame,
+    data: Mapping[str, Any],
+    base_tokenizer: Any,
+    prompt_template: str | None,
+    system_prompt: str | None,
+) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, Any]]:
+    """A fold's rows as one setting trains and scores them: rendered again in the setting's
+    prompt format (from ``plain_question``, ``answer`` and a conversation's ``history``), its
+    red-flag rows (negative ``line_number``) left out for ``safety_mix_ratio`` 0. Returns the
+    training rows, the held-out rows and the format (saved with the fold's model)."""
+    fmt = prompt_format_for(data["prompt_format"], prompt_template, base_tokenizer, system_prompt)
+    if data["safety_mix_ratio"] == 0:
+        train_qa = train_qa.filter(pl.col("line_number") >= 0)
+    plain = [
+        frame.select(
+            pl.col("line_number"),
+            pl.col(QUESTION).alias("question"),
+            pl.col("answer"),
+            *([pl.col(HISTORY)] if HISTORY in frame.columns else []),
+        )
+        for frame in (train_qa, held_out_qa)
+    ]
+    train, held_out, _, _ = apply_prompt_template(plain[0], plain[1], plain[1], fmt.to_record())
+    return train, held_out, fmt.to_record()
 
 
 def pool(train_qa: pl.DataFrame, validation_qa: pl.DataFrame) -> pl.DataFrame:
@@ -110,7 +152,8 @@ def pool(train_qa: pl.DataFrame, validation_qa: pl.DataFrame) -> pl.DataFrame:
         missing = [column for column in QA_COLUMNS if column not in frame.columns]
         if missing:
             raise ValueError(f"{split}_qa lacks the columns {missing}; it has {frame.columns}")
-        frames.append(frame.select(QA_COLUMNS).with_columns(pl.lit(split).alias("split")))
+        columns = [*QA_COLUMNS, *([HISTORY] if HISTORY in frame.columns else [])]
+        frames.append(frame.select(columns).with_columns(pl.lit(split).alias("split")))
     return pl.concat(frames, how="vertical_relaxed")
 
 

@@ -32,11 +32,16 @@ from llm_finetune.pipelines.cross_validation.folds import (
 logger = logging.getLogger(__name__)
 
 #: Project inputs every fold reads under their own names (the test split is not one of them).
-PROJECT_INPUTS = {"base_model", "base_tokenizer", "prompt_format"}
+PROJECT_INPUTS = {"base_model", "base_tokenizer"}
 SPLITS_READ = {"train_qa", "validation_qa"}
 OUTPUTS = {"cross_validation_results", "cross_validation_answers", "cross_validation_report"}
 #: What a fold's training reads and writes, by the names of the settings blocks.
-_SETTING_DATASETS = ("training_params", "tokenization_params", "generation_params")
+_SETTING_DATASETS = (
+    "training_params",
+    "tokenization_params",
+    "generation_params",
+    "data_params",
+)
 
 
 def create_pipeline(k: int | None = None, **kwargs) -> Pipeline:
@@ -65,7 +70,12 @@ def create_pipeline(k: int | None = None, **kwargs) -> Pipeline:
 def _configure() -> Node:
     return Node(
         nodes.configure_cross_validation,
-        inputs=["params:cross_validation", "params:training", "params:generation"],
+        inputs=[
+            "params:cross_validation",
+            "params:training",
+            "params:generation",
+            "params:data_engineering",
+        ],
         # Placeholders (a node's own dataset names carry no dots), mapped to each setting's
         # namespace by shared_pipeline.
         outputs=[f"{setting}_{name}" for setting in SETTINGS for name in _SETTING_DATASETS],
@@ -106,7 +116,7 @@ def shared_pipeline(k: int) -> Pipeline:
         namespace=CV_NAMESPACE,
         inputs=SPLITS_READ,
         outputs=outputs,
-        parameters={"cross_validation", "training", "generation"},
+        parameters={"cross_validation", "training", "generation", "data_engineering"},
     )
 
 
@@ -117,6 +127,23 @@ def fold_pipeline(setting: str, index: int) -> Pipeline:
     trained = training.create_pipeline(
         training="training_params", tokenization="tokenization_params", with_sizing=False
     ).only_nodes("tokenize_datasets", "fine_tune")
+    prepared = Pipeline(
+        [
+            Node(
+                nodes.prepare_fold,
+                inputs=[
+                    "fold_train_qa",
+                    "fold_held_out_qa",
+                    "data_params",
+                    "base_tokenizer",
+                    "params:prompt_template",
+                    "params:evaluation.system_prompt",
+                ],
+                outputs=["train_qa", "validation_qa", "prompt_format"],
+                name="prepare_fold",
+            )
+        ]
+    )
     scored = Pipeline(
         [
             Node(
@@ -136,15 +163,16 @@ def fold_pipeline(setting: str, index: int) -> Pipeline:
         ]
     )
     inputs = {name: name for name in PROJECT_INPUTS}
-    inputs["train_qa"] = f"{CV_NAMESPACE}.{fold_name(index)}.train_qa"
-    # The fold's eval loss and its scores: its held-out rows, under the training pipeline's name.
-    inputs["validation_qa"] = f"{CV_NAMESPACE}.{fold_name(index)}.held_out_qa"
+    inputs["fold_train_qa"] = f"{CV_NAMESPACE}.{fold_name(index)}.train_qa"
+    # The fold's eval loss and its scores: its held-out rows, rendered in the setting's format
+    # under the training pipeline's name (validation_qa).
+    inputs["fold_held_out_qa"] = f"{CV_NAMESPACE}.{fold_name(index)}.held_out_qa"
     inputs.update({name: f"{CV_NAMESPACE}.{setting}.{name}" for name in _SETTING_DATASETS})
     return pipeline(
-        trained + scored,
+        prepared + trained + scored,
         namespace=namespace,
         inputs=inputs,
-        parameters={"generation", "evaluation"},
+        parameters={"generation", "evaluation", "evaluation.system_prompt", "prompt_template"},
     )
 
 
