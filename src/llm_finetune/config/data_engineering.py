@@ -69,6 +69,10 @@ class DataEngineeringSettings(Settings):
     #: The least share of the distinct answers a stock sentence is in (with 256,916 rows, a
     #: sentence in 3 answers is not stock).
     stock_sentence_min_share: float = 0.005
+    #: Remove the sentences that name a dose the question does not give (88 of the 444 cleaned
+    #: real answers do; a model trained on them prescribed "ibuprofen 10 mg twice daily" to a
+    #: probe question describing appendicitis). The evaluation's invented-dose rule.
+    strip_dose_sentences: bool = True
     #: Answers with fewer words left after the removals above are dropped and counted (67 of the
     #: 512 distinct real answers were a greeting and a referral line only); 0 keeps them.
     min_answer_words: int = 8

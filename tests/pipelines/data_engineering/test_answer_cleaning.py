@@ -8,6 +8,7 @@ import pytest
 
 from llm_finetune.pipelines.data_engineering.answer_cleaning import (
     stock_sentences,
+    strip_dose_sentences,
     strip_greeting,
     strip_referral_lines,
     strip_sentences,
@@ -63,6 +64,40 @@ def test_stock_sentences_are_found_by_counting_distinct_answers():
     assert strip_sentences("Take care. Case 1 needs rest.", stock) == "Case 1 needs rest."
 
 
+@pytest.mark.parametrize(
+    ("question", "answer", "expected"),
+    [
+        (
+            "I have acid reflux after meals?",
+            "It is gastritis. Take tab. Pantoprazole 40 mg twice daily. Avoid spicy food.",
+            "It is gastritis. Avoid spicy food.",
+        ),
+        (  # the question's own dose is not an invented one
+            "I take metformin 500 mg, is it safe with tea?",
+            "Yes, metformin 500 mg is safe with tea. Keep your sugar checked.",
+            "Yes, metformin 500 mg is safe with tea. Keep your sugar checked.",
+        ),
+        ("Is a cold serious?", "No. Rest and drink water.", "No. Rest and drink water."),
+    ],
+)
+def test_sentences_naming_a_dose_the_question_does_not_give_go(question, answer, expected):
+    assert strip_dose_sentences(answer, question) == expected
+
+
+def test_the_dose_rule_counts_its_rows_and_leaves_the_low_content_rule_the_rest():
+    rows = frame(
+        ["Acid reflux after meals?", "A rash on my arm?"],
+        [
+            f"{CONTENT} Take tab. Pantoprazole 40 mg twice daily for a week.",
+            "Apply hydrocortisone cream 1% twice a day, 5 ml.",
+        ],
+    )
+    kept, stats = clean_answers(rows)
+    assert stats["rows_changed"]["dose_sentence"] == 2
+    assert stats["rows_dropped"]["low_content"] == 1  # nothing but the dose was left
+    assert kept["answer"].to_list() == [CONTENT]
+
+
 def test_words_are_counted_like_the_error_categories():
     assert word_count("It's a cold, not the flu.") == 6
     assert word_count("") == 0
@@ -99,7 +134,12 @@ def test_the_node_counts_every_rule_and_keeps_the_other_columns():
     )
     kept, stats = clean_answers(rows, stock_sentence_min_answers=3, stock_sentence_min_share=0.1)
 
-    assert stats["rows_changed"] == {"referral_line": 2, "greeting": 3, "stock_sentence": 4}
+    assert stats["rows_changed"] == {
+        "referral_line": 2,
+        "greeting": 3,
+        "stock_sentence": 4,
+        "dose_sentence": 0,
+    }
     assert {item["sentence"]: item["answers"] for item in stats["stock_sentences"]} == {
         "Take care.": 4,
         "I understand your concern.": 3,
@@ -133,6 +173,7 @@ def test_every_rule_turns_off():
         stock_sentence_min_answers=None,
         min_answer_words=0,
         max_questions_per_answer=None,
+        strip_dose_sentences=False,
     )
     assert kept.equals(rows)
     assert stats["rows_changed"] == {}
@@ -147,6 +188,7 @@ def test_every_rule_turns_off():
         ("min_answer_words", -1, "an integer >= 0"),
         ("max_questions_per_answer", "two", "a positive integer or null"),
         ("strip_greetings", "yes", "true or false"),
+        ("strip_dose_sentences", 1, "true or false"),
     ],
 )
 def test_a_bad_setting_is_refused_naming_its_key(key, value, message):

@@ -12,8 +12,12 @@ Each rule is named (its name is its key in ``data_quality_report``), tested, and
 3. ``stock_sentence`` (``stock_sentence_min_answers``): sentences found word for word in many
    different answers ("I have gone through your query with diligence ..."), found by counting,
    not from a hand list; the report lists them with their counts;
-4. ``low_content`` (``min_answer_words``): answers with too few words left are dropped;
-5. ``reused_answer`` (``max_questions_per_answer``): an answer given to more than that many
+4. ``dose_sentence`` (``strip_dose_sentences``): sentences naming a dose the question does not
+   give ("take tab. Pantoprazole 40 mg twice daily"): the evaluation's invented-dose rule
+   (:func:`~llm_finetune.safety.answer_rules.invented_doses`), so a chatbot that must not
+   prescribe is not taught to;
+5. ``low_content`` (``min_answer_words``): answers with too few words left are dropped;
+6. ``reused_answer`` (``max_questions_per_answer``): an answer given to more than that many
    different questions is dropped with all its rows (a stock reply, not an answer to one of them).
 
 Rows that became the same question and answer are then dropped as ``duplicate_after_cleaning``.
@@ -36,6 +40,7 @@ from llm_finetune.boilerplate import (
     SITE_ARTIFACT,
     sentences,
 )
+from llm_finetune.safety.answer_rules import invented_doses
 from llm_finetune.schemas import HISTORY
 
 QUESTION = "question"
@@ -43,6 +48,8 @@ ANSWER = "answer"
 #: Stock sentences listed in the data-quality report (the most frequent first).
 REPORTED_STOCK_SENTENCES = 30
 _WORD = re.compile(r"\w+(?:['\u2019]\w+)*")
+#: A sentence cut at a drug form's abbreviation ("Take tab." of "Take tab. Pantoprazole 40 mg").
+_DRUG_FORM = re.compile(r"\b(?:tabs?|caps?|inj|syp|syr|oint)\.$", re.IGNORECASE)
 _LETTERS = re.compile(r"[^\W\d_]{2,}")  # a sentence of list numbers ("2.") is not a stock one
 
 
@@ -89,6 +96,17 @@ def strip_sentences(answer: str, stock: Counter) -> str:
     return " ".join(sentence for sentence in sentences(answer) if sentence not in stock)
 
 
+def strip_dose_sentences(answer: str, question: str) -> str:
+    """``answer`` without the sentences that name a dose ``question`` does not give, with the
+    "Take tab." a drug's abbreviation cut from its sentence."""
+    if not invented_doses(answer, question):
+        return answer
+    parts = list(sentences(answer))
+    drop = {i for i, part in enumerate(parts) if invented_doses(part, question)}
+    drop |= {i - 1 for i in drop if i > 0 and _DRUG_FORM.search(parts[i - 1])}
+    return " ".join(part for i, part in enumerate(parts) if i not in drop)
+
+
 def word_count(text: str) -> int:
     """Words in ``text``, as the evaluation's error categories count them."""
     return len(_WORD.findall(text))
@@ -108,6 +126,7 @@ def clean_answer_texts(
     stock_min_share: float,
     min_answer_words: int,
     max_questions_per_answer: int | None,
+    strip_doses: bool = False,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Apply the rules of this module to ``dialogues`` (``question``/``answer`` columns, any
     others kept); returns the kept rows and, per rule, the rows it changed or dropped."""
@@ -126,6 +145,11 @@ def clean_answer_texts(
         stock = stock_sentences(answers, stock_min_answers, stock_min_share)
         cleaned = [strip_sentences(answer, stock) if stock else answer for answer in answers]
         changed["stock_sentence"] = sum(a != b for a, b in zip(answers, cleaned, strict=True))
+        answers = cleaned
+    if strip_doses:
+        questions = dialogues[QUESTION].to_list()
+        cleaned = [strip_dose_sentences(a, q) for a, q in zip(answers, questions, strict=True)]
+        changed["dose_sentence"] = sum(a != b for a, b in zip(answers, cleaned, strict=True))
         answers = cleaned
     frame = dialogues.with_columns(pl.Series(ANSWER, answers, dtype=pl.String))
     dropped: dict[str, int] = {}

@@ -224,6 +224,7 @@ def clean_answers(
     stock_sentence_min_share: float = 0.005,
     min_answer_words: int = 8,
     max_questions_per_answer: int | None = 1,
+    strip_dose_sentences: bool = True,
 ) -> tuple[pl.DataFrame, dict[str, Any]]:
     """Strip the source site's boilerplate from the answers, drop the answers with too little
     left or reused for different questions (:mod:`.answer_cleaning`: the rules and their order).
@@ -238,6 +239,7 @@ def clean_answers(
         stock_sentence_min_share=stock_sentence_min_share,
         min_answer_words=min_answer_words,
         max_questions_per_answer=max_questions_per_answer,
+        strip_dose_sentences=strip_dose_sentences,
     )
     return clean_answer_texts(
         dialogues,
@@ -247,6 +249,7 @@ def clean_answers(
         stock_min_share=settings.stock_sentence_min_share,
         min_answer_words=settings.min_answer_words,
         max_questions_per_answer=settings.max_questions_per_answer,
+        strip_doses=settings.strip_dose_sentences,
     )
 
 

@@ -45,6 +45,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:data_engineering.stock_sentence_min_share",
                     "params:data_engineering.min_answer_words",
                     "params:data_engineering.max_questions_per_answer",
+                    "params:data_engineering.strip_dose_sentences",
                 ],
                 outputs=["clean_answer_dialogues", "answer_cleaning_stats"],
                 name="clean_answers",
