@@ -347,3 +347,42 @@ def test_a_conversation_dataset_trains_end_to_end_in_the_chat_format(tmp_path, m
     (saved,) = (project / "data/06_models/fine_tuned_model").glob("*/fine_tuned_model")
     assert read_prompt_format(saved) == PromptFormat(**saved_format)
     assert Path(saved, "prompt_format.json").is_file()
+
+
+def test_evaluation_asks_a_conversation_after_its_turns_in_the_models_own_format(chat_tokenizer):
+    from llm_finetune.datasets.model_dirs import ModelAndTokenizer
+    from llm_finetune.pipelines.evaluation.nodes import model_prompts, select_eval_questions
+
+    fmt = chat_prompt_format(chat_tokenizer, SYSTEM)
+    test_qa = pl.DataFrame(
+        {
+            "question": ["rendered", "rendered"],
+            "answer": [CONVERSATION[4]["content"], "Yes."],
+            "plain_question": [CONVERSATION[3]["content"], "One turn?"],
+            "line_number": [1, 2],
+            "history": [json.dumps(CONVERSATION[:3]), "[]"],
+        }
+    )
+    questions = select_eval_questions(test_qa, {"num_questions": None})
+    model = ModelAndTokenizer(build_tiny_model(chat_tokenizer), chat_tokenizer, fmt)
+    prompts = model_prompts(
+        model, questions, ["Mars?", fmt.render("Mars?")], "### {question}{answer}"
+    )
+    assert prompts[0] == chat_tokenizer.apply_chat_template(
+        CONVERSATION[:4], tokenize=False, add_generation_prompt=True
+    )
+    assert prompts[1] == fmt.render("One turn?")
+    assert prompts[2:] == ["Mars?", fmt.render("Mars?")]
+
+
+def test_a_history_that_cannot_be_rendered_names_its_line():
+    frame = pl.DataFrame(
+        {
+            "line_number": [7],
+            "question": ["Why?"],
+            "answer": ["Because of the weather today, and nothing else at all."],
+            "history": [json.dumps([{"role": "user", "content": "hi"}])],  # no answer to it
+        }
+    )
+    with pytest.raises(ValueError, match="line 7: its history cannot be rendered"):
+        apply_prompt_template(frame, frame, frame, None)

@@ -384,8 +384,13 @@ def _render_conversations(frame: pl.DataFrame, fmt: PromptFormat) -> pl.DataFram
     ``history``, such as the red-flag examples, are one-turn conversations)."""
     histories = frame[HISTORY] if HISTORY in frame.columns else [None] * frame.height
     prompts, contexts, texts = [], [], []
-    for history, question in zip(histories, frame[QUESTION], strict=True):
-        turns, prompt = fmt.conversation_turns(parse_history(history), question)
+    for history, question, line in zip(histories, frame[QUESTION], frame[LINE_NUMBER], strict=True):
+        try:
+            turns, prompt = fmt.conversation_turns(parse_history(history), question)
+        except (ValueError, KeyError, TypeError) as error:  # a history not made by this project
+            raise ValueError(
+                f"line {line}: its history cannot be rendered in the {fmt.kind} format: {error!r}"
+            ) from error
         prompts.append(prompt)
         contexts.append(json.dumps(turns, ensure_ascii=False))
         texts.append(history_text(parse_history(history)))
