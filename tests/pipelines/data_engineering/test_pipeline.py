@@ -22,6 +22,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from llm_finetune.datasets import RawDialoguesDataset
+from llm_finetune.modeling.prompt_format import PromptFormat
 from llm_finetune.pipelines.data_engineering.nodes import normalise_schema, split_by_question
 from tests.conftest import PROJECT_ROOT
 
@@ -34,6 +35,7 @@ OUTPUTS = (
     "test_qa",
     "train_text",
     "data_quality_report",
+    "prompt_format",
 )
 PREFIX = "Q. "
 SAVED_OUTPUTS = (
@@ -134,11 +136,11 @@ def check_outputs_are_consistent(outputs: dict[str, Any], raw: list[dict[str, An
     assert questions["validation"].isdisjoint(questions["test"])
     assert set(report["questions_in_two_splits"].values()) == {0}
 
-    # prompt form and training text
+    # prompt form (by default the base tokenizer's chat template) and training text
+    fmt = PromptFormat(**outputs["prompt_format"])
+    assert fmt.kind == "chat" and fmt.template.startswith("<|im_start|>system\nYou are a doctor")
     for frame in splits.values():
-        assert frame["question"].to_list() == [
-            f"### Question:\n{q}\n### Answer:\n" for q in frame["plain_question"]
-        ]
+        assert frame["question"].to_list() == [fmt.render(q) for q in frame["plain_question"]]
     assert train_text.columns == ["text"]
     assert train_text.height == train_qa.height
     assert train_text["text"].to_list() == [

@@ -17,7 +17,7 @@ MODELS = ("base", "base_chat", "fine_tuned")
 BASELINES = ("base", "base_chat")
 #: How the reports name each model.
 MODEL_LABELS = {
-    "base": "Base (walkthrough template)",
+    "base": "Base (the run's prompt format)",
     "base_chat": "Base (own chat format)",
     "fine_tuned": "Fine-tuned",
 }

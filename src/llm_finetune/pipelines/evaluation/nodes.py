@@ -18,6 +18,7 @@ from llm_finetune.config import EvaluationSettings
 from llm_finetune.conversations import parse_history
 from llm_finetune.generation import GenerationSettings, generate_answers
 from llm_finetune.modeling.prompt_format import (
+    CHAT_KIND,
     PromptFormat,
     as_prompt_format,
     has_chat_template,
@@ -245,26 +246,31 @@ def evaluate_base_model_in_chat_format(
     tokenization: Mapping[str, Any],
     evaluation_params: Mapping[str, Any],
     generation: Mapping[str, Any] | None,
+    prompt_format: Mapping[str, Any] | str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]]:
     """The base model asked as it was instruction-tuned: each question as a user turn of its
     tokenizer's chat template, after ``evaluation.system_prompt``. Its answers to the test
     questions and the probes, and its answer perplexity on the test split rendered the same way
     (the same answer tokens and EOS as the template's rows, after another prompt).
 
-    Nothing (empty answers and perplexity) when ``evaluation.chat_baseline`` is off or the
-    tokenizer has no chat template (pythia): that base keeps the walkthrough's template only.
+    Nothing (empty answers and perplexity) when ``evaluation.chat_baseline`` is off, the
+    tokenizer has no chat template (pythia): that base keeps the walkthrough's template only, or
+    the run's ``prompt_format`` is already the chat format (the base model's answers in it are
+    :func:`evaluate_base_model`'s).
     """
     settings = EvaluationSettings.from_params(evaluation_params)
     model, tokenizer = base_model[0], base_model[1]
     what = f"the base model {getattr(model, 'name_or_path', '') or ''}".strip()
-    if not settings.chat_baseline or not has_chat_template(tokenizer):
-        logger.info(
-            "Not asking %s in a chat format: %s",
-            what,
+    run_is_chat = as_prompt_format(prompt_format).kind == CHAT_KIND
+    if not settings.chat_baseline or not has_chat_template(tokenizer) or run_is_chat:
+        reason = (
             "evaluation.chat_baseline is off"
             if not settings.chat_baseline
-            else "its tokenizer has no chat template",
+            else "its tokenizer has no chat template"
+            if not has_chat_template(tokenizer)
+            else "the run's prompt format is its chat format already (base_answers)"
         )
+        logger.info("Not asking %s in a chat format apart: %s", what, reason)
         return [], no_probe_answers(), {}
 
     def render(question: str) -> str:

@@ -81,6 +81,7 @@ def base_model_evaluation(
                     tokenization,
                     evaluation,
                     "params:generation",
+                    "prompt_format",
                 ],
                 outputs=["base_chat_answers", "base_chat_probe_answers", "base_chat_perplexity"],
                 name="evaluate_base_model_in_chat_format",

@@ -35,7 +35,7 @@ def plot_metrics(evaluation_metrics: Mapping[str, Any], training_metrics: Mappin
     draw_loss_curves(axes[-1], training_metrics)
     fig.suptitle(
         f"Base vs fine-tuned on {evaluation_metrics.get('num_questions', '?')} questions "
-        "(differences: against the base model in the walkthrough's template)"
+        "(differences: against the base model in the run's prompt format)"
     )
     fig.tight_layout()
     return fig

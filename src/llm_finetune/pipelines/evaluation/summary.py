@@ -37,7 +37,7 @@ def build_evaluation_metrics(
 ) -> dict[str, Any]:
     """Summary metrics per model, and fine-tuned minus each baseline for every metric with a 95%
     paired bootstrap interval over questions and per-question wins / ties / losses:
-    ``differences`` against the base model in the walkthrough's template, and
+    ``differences`` against the base model in the run's prompt format, and
     ``differences_vs_base_chat`` against the base model in its own chat format when it was asked
     so. ``baselines`` names the stronger baseline by token F1."""
     models = models_in(comparison_table)
