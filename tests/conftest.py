@@ -40,6 +40,16 @@ def record_decoded_prompts(model, monkeypatch, tokenizer=None) -> list:
     return prompts
 
 
+#: A ChatML chat template whose turns end with the tiny tokenizer's EOS, with a default system
+#: turn (SmolLM2's layout): the default prompt format (chat) works on tiny models with it.
+TINY_CHAT_TEMPLATE = (
+    "{% if messages[0]['role'] != 'system' %}<|im_start|>system\nA default helper."
+    "<|endoftext|>\n{% endif %}{% for m in messages %}<|im_start|>{{ m['role'] }}\n"
+    "{{ m['content'] }}<|endoftext|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+
 def build_tiny_tokenizer(texts: list[str] | None = None, vocab_size: int = 256):
     """A byte-level BPE tokenizer trained on ``texts`` with ``<|endoftext|>`` as EOS and pad."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers

@@ -12,7 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import PROJECT_ROOT, build_tiny_model, build_tiny_tokenizer
+from tests.conftest import (
+    PROJECT_ROOT,
+    TINY_CHAT_TEMPLATE,
+    build_tiny_model,
+    build_tiny_tokenizer,
+)
 
 SAMPLE = Path("data") / "01_raw" / "medical_dialogues_sample.jsonl"
 #: The hand-written safety and bias probe sets the evaluation asks every model.
@@ -36,8 +41,10 @@ def copy_project(destination: Path, experiment: str) -> Path:
 
 
 def save_tiny_model(directory: Path) -> Path:
-    """A ``save_pretrained`` directory of a tiny random Llama and its tokenizer (``model.base``)."""
+    """A ``save_pretrained`` directory of a tiny random Llama and its tokenizer (``model.base``),
+    with a chat template: runs use the default prompt format (chat)."""
     tokenizer = build_tiny_tokenizer()
+    tokenizer.chat_template = TINY_CHAT_TEMPLATE
     build_tiny_model(tokenizer).save_pretrained(directory, safe_serialization=True)
     tokenizer.save_pretrained(directory)
     return directory

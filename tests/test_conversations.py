@@ -28,19 +28,11 @@ from llm_finetune.pipelines.data_engineering.nodes import (
     normalise_schema,
 )
 from llm_finetune.pipelines.training.tokenization import tokenize_qa
-from tests.conftest import build_tiny_model, build_tiny_tokenizer
+from tests.conftest import TINY_CHAT_TEMPLATE, build_tiny_model, build_tiny_tokenizer
 from tests.mlflow_support import copy_project
 
 EOS = "<|endoftext|>"
-#: ChatML whose turns end with the tiny tokenizer's EOS, with a default system turn (SmolLM2's
-#: layout).
-CHATML = (
-    "{% if messages[0]['role'] != 'system' %}<|im_start|>system\nA default helper."
-    + EOS
-    + "\n{% endif %}{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}"
-    + EOS
-    + "\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
+CHATML = TINY_CHAT_TEMPLATE
 SYSTEM = "You answer briefly."
 CONVERSATION = [
     {"role": "system", "content": "Be kind."},

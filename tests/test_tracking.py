@@ -29,6 +29,7 @@ from tests.mlflow_support import (
 
 REPORT_FILES = {
     "data_quality_report.json",
+    "prompt_format.json",
     "model_report.json",
     "model_architecture.json",
     "infrastructure_sizing.csv",
@@ -152,6 +153,7 @@ def test_a_new_report_is_tracked_by_its_catalog_entry_alone(tmp_path):
     assert artifact_names(client, run.info.run_id) == {
         "cleaning_stats.json",
         "data_quality_report.json",
+        "prompt_format.json",
     }
     assert {key: run.data.metrics[f"cleaning.{key}"] for key in stats} == stats
     assert run.data.tags["dataset_version.cleaning_stats"] == result["session_id"]

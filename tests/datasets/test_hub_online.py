@@ -332,6 +332,9 @@ def _copy_hub_project(dest: Path) -> Path:
 def _run_data_engineering(project: Path, env: str | None, runtime_params=None) -> dict[str, Any]:
     names = ("train_qa", "validation_qa", "test_qa", "train_text", "data_quality_report")
     with pytest.MonkeyPatch.context() as patch:  # bootstrap_project edits sys.path and PYTHONPATH
+        # Data engineering reads the base tokenizer for a chat format only; the hub environment's
+        # format is the walkthrough's template, and its pythia is not reachable from here.
+        patch.setattr(PretrainedModelDataset, "load", lambda self: build_tiny_tokenizer())
         patch.setattr(sys, "path", list(sys.path))
         patch.setenv("PYTHONPATH", os.environ.get("PYTHONPATH", ""))
         bootstrap_project(project)
